@@ -1,0 +1,9 @@
+DROP TABLE idempotency_records;
+DROP TABLE api_keys;
+DROP TABLE technicians;
+DROP TABLE devices;
+DROP TABLE asset_meters;
+DROP TABLE assets;
+DROP TABLE equipment_models;
+DROP TABLE sites;
+DROP TABLE customers;

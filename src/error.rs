@@ -1,0 +1,249 @@
+//! The one error type of the HTTP API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Policy: queries return `diesel::QueryResult`; handlers and services return
+//! [`AppResult`], converting database errors with `?` (constraint violations become
+//! 409/422 here, in one place); `anyhow` is only for start-up and command-line code.
+//! Bad input is never a 500: a 500 means a bug or an unavailable dependency, and its
+//! details go to the log, never to the client.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One offending input field of a validation error.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct FieldError {
+    /// Where the value is: a JSON path (`contacts[0].email`), a query parameter, or a CSV column.
+    #[schema(example = "time_zone")]
+    pub field: String,
+    /// What is wrong with it.
+    #[schema(example = "unknown IANA time zone `Europe/Berln`")]
+    pub reason: String,
+    /// The CSV line the value came from (imports only; 1 is the header line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
+    pub line: Option<u64>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+            line: None,
+        }
+    }
+
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+}
+
+/// An RFC 9457 problem document, as every error response of the API carries it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://mainspring.dev/problems/validation",
+    "title": "Invalid input",
+    "status": 422,
+    "detail": "1 field is invalid",
+    "errors": [{"field": "time_zone", "reason": "unknown IANA time zone `Europe/Berln`"}]
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time.
+    pub detail: String,
+    /// The offending fields (validation errors).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For an invalid transition: the states that may follow the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("missing or invalid API key")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        allowed: Option<Vec<String>>,
+    },
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            detail: detail.into(),
+            allowed: None,
+        }
+    }
+
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("no {what} with id {id}"))
+    }
+
+    /// A validation error on one field.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::fields(vec![FieldError::new(field, reason)])
+    }
+
+    /// A validation error on several fields (nothing is changed when any is wrong).
+    pub fn fields(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 => format!("{}: {}", errors[0].field, errors[0].reason),
+            n => format!("{n} fields are invalid"),
+        };
+        Self::Validation { detail, errors }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::Validation { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid input",
+            ),
+            Self::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            ),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (status, slug, title) = self.parts();
+        let detail = match self {
+            // the cause is logged, not shown
+            Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            other => other.to_string(),
+        };
+        let (errors, allowed) = match self {
+            Self::Validation { errors, .. } => (errors.clone(), None),
+            Self::Conflict { allowed, .. } => (Vec::new(), allowed.clone()),
+            _ => (Vec::new(), None),
+        };
+        Problem {
+            kind: format!("https://mainspring.dev/problems/{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+            allowed,
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if matches!(self, Self::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(err: DieselError) -> Self {
+        match &err {
+            DieselError::NotFound => Self::NotFound("no such resource".into()),
+            DieselError::DatabaseError(kind, info) => match kind {
+                DatabaseErrorKind::UniqueViolation => Self::conflict(unique_message(
+                    info.constraint_name().unwrap_or_default(),
+                    info.details().unwrap_or_else(|| info.message()),
+                )),
+                DatabaseErrorKind::ForeignKeyViolation => Self::conflict(format!(
+                    "the change would break a reference: {}",
+                    info.details().unwrap_or_else(|| info.message())
+                )),
+                DatabaseErrorKind::CheckViolation => Self::conflict(format!(
+                    "the change breaks a rule of the data ({}): {}",
+                    info.constraint_name().unwrap_or("check"),
+                    info.message()
+                )),
+                DatabaseErrorKind::SerializationFailure => {
+                    Self::conflict("a concurrent update won; retry the request")
+                }
+                DatabaseErrorKind::ClosedConnection => {
+                    Self::Unavailable("the database connection was lost".into())
+                }
+                _ => Self::Internal(err.to_string()),
+            },
+            _ => Self::Internal(err.to_string()),
+        }
+    }
+}
+
+fn unique_message(constraint: &str, details: &str) -> String {
+    format!("already exists ({constraint}): {details}")
+}
+
+impl From<r2d2_error::PoolError> for AppError {
+    fn from(err: r2d2_error::PoolError) -> Self {
+        Self::Unavailable(format!("no database connection available: {err}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        Self::Internal("the blocking thread pool is gone".into())
+    }
+}
+
+/// Re-export under a stable name so the rest of the crate needn't name r2d2.
+pub mod r2d2_error {
+    pub type PoolError = diesel::r2d2::PoolError;
+}

@@ -1,0 +1,138 @@
+//! Reusable OpenAPI pieces: the error responses each kind of endpoint can give, so every
+//! operation documents its 4xx answers the same way (schemathesis checks them).
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::IntoResponses;
+
+fn problem(description: &str, status: u16, slug: &str, detail: &str) -> RefOr<Response> {
+    let example = serde_json::json!({
+        "type": format!("https://mainspring.dev/problems/{slug}"),
+        "title": description,
+        "status": status,
+        "detail": detail,
+    });
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .example(Some(example))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+fn bad_request() -> (String, RefOr<Response>) {
+    (
+        "400".into(),
+        problem(
+            "Malformed request",
+            400,
+            "bad-request",
+            "the body is not valid JSON: EOF while parsing an object",
+        ),
+    )
+}
+fn unauthorized() -> (String, RefOr<Response>) {
+    (
+        "401".into(),
+        problem(
+            "Unauthorized",
+            401,
+            "unauthorized",
+            "missing or invalid API key",
+        ),
+    )
+}
+fn forbidden() -> (String, RefOr<Response>) {
+    (
+        "403".into(),
+        problem(
+            "Forbidden",
+            403,
+            "forbidden",
+            "this needs the role admin or planner; the key's role is viewer",
+        ),
+    )
+}
+fn not_found() -> (String, RefOr<Response>) {
+    (
+        "404".into(),
+        problem(
+            "Not found",
+            404,
+            "not-found",
+            "no asset with id 0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f",
+        ),
+    )
+}
+fn conflict() -> (String, RefOr<Response>) {
+    ("409".into(), problem("Conflict", 409, "conflict", "already exists (assets_serial_per_model): Key (model_id, serial_number)=(…, SN-1) already exists."))
+}
+fn too_large() -> (String, RefOr<Response>) {
+    (
+        "413".into(),
+        problem(
+            "Payload too large",
+            413,
+            "payload-too-large",
+            "the body is larger than 1048576 bytes",
+        ),
+    )
+}
+fn invalid() -> (String, RefOr<Response>) {
+    (
+        "422".into(),
+        problem(
+            "Invalid input",
+            422,
+            "validation",
+            "time_zone: `Mars/Olympus` is not an IANA time zone such as Europe/Berlin",
+        ),
+    )
+}
+
+macro_rules! error_set {
+    ($(#[$doc:meta])* $name:ident: $($part:ident),*) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                [$($part()),*].into_iter().collect()
+            }
+        }
+    };
+}
+
+error_set!(
+    /// A list: a bad query parameter or cursor is 422.
+    ListErrors: unauthorized, invalid
+);
+error_set!(
+    /// A read of one resource.
+    GetErrors: unauthorized, not_found
+);
+error_set!(
+    /// A POST creating something.
+    CreateErrors: bad_request, unauthorized, forbidden, conflict, too_large, invalid
+);
+error_set!(
+    /// A POST or PATCH acting on an existing resource.
+    UpdateErrors: bad_request, unauthorized, forbidden, not_found, conflict, too_large, invalid
+);
+error_set!(
+    /// A DELETE: 409 while something still references the resource.
+    DeleteErrors: unauthorized, forbidden, not_found, conflict
+);
+error_set!(
+    /// An admin-only read.
+    AdminListErrors: unauthorized, forbidden, invalid
+);
+error_set!(
+    /// An admin-only read of one resource.
+    AdminGetErrors: unauthorized, forbidden, not_found
+);

@@ -1,0 +1,170 @@
+//! Request extractors that turn bad input into precise problem documents: [`Json`] and
+//! [`Query`] name the offending field (via `serde_path_to_error`); a malformed id in a
+//! path is a 404. Handlers use these instead of actix's own `web::Json`/`web::Query`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::error::PayloadError;
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+
+/// The largest JSON body accepted (bigger gets 413).
+pub const JSON_LIMIT: usize = 1024 * 1024;
+/// The largest CSV upload accepted.
+pub const CSV_LIMIT: usize = 32 * 1024 * 1024;
+
+/// A JSON request body. Unparseable JSON is 400; wrong types, unknown fields and
+/// missing fields are 422 naming the field.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let v = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                v == "application/json" || v.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let body = read_body(req, payload, JSON_LIMIT);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::BadRequest(
+                    "the body must be JSON with `Content-Type: application/json`".into(),
+                ));
+            }
+            let bytes = body.await?;
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+/// Read a whole body up to `limit` bytes (413 past it).
+pub fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> impl Future<Output = Result<web::Bytes, AppError>> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if declared.is_some_and(|n| n > limit) {
+            return Err(too_large(limit));
+        }
+        use futures_util::StreamExt;
+        let mut buf = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| match e {
+                PayloadError::Overflow => too_large(limit),
+                other => AppError::BadRequest(format!("cannot read the body: {other}")),
+            })?;
+            if buf.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+}
+
+fn too_large(limit: usize) -> AppError {
+    AppError::PayloadTooLarge(format!("the body is larger than {limit} bytes"))
+}
+
+/// Parse JSON, classifying errors: syntax → 400, shape → 422 with the field's path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(AppError::BadRequest(
+            "the body is empty; a JSON document is required".into(),
+        ));
+    }
+    // syntax first, so a truncated document is 400 even when its start has the wrong shape
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(AppError::BadRequest(format!(
+            "the body is not valid JSON: {e}"
+        )));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    result.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                AppError::BadRequest(format!("the body is not valid JSON: {inner}"))
+            }
+            _ => AppError::fields(vec![field_error(&path, &inner.to_string())]),
+        }
+    })
+}
+
+/// The field a serde error is about: its path, or for an unknown or missing field at
+/// that path, the field named in the message.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
+    let named = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))
+        .and_then(|rest| rest.split('`').next());
+    let field = match (path, named) {
+        (".", Some(name)) | ("", Some(name)) => name.to_owned(),
+        // an unknown field's path already ends with it; a missing field's is its parent
+        (p, Some(name)) if p == name || p.ends_with(&format!(".{name}")) => p.to_owned(),
+        (p, Some(name)) => format!("{p}.{name}"),
+        (".", None) | ("", None) => "body".to_owned(),
+        (p, None) => p.to_owned(),
+    };
+    FieldError::new(field, message)
+}
+
+/// Query parameters. Wrong types and unknown parameters are 422 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        AppError::fields(vec![field_error(&path, &message)])
+    })
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// Path extraction errors: a malformed id names nothing that exists, so 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|err, _req| AppError::NotFound(format!("no such resource: {err}")).into())
+}

@@ -1,0 +1,8 @@
+//! The installed base: customers, their sites, equipment models, the assets installed
+//! there, the devices reporting on them, and the technicians who service them.
+
+pub mod customers;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    customers::routes::configure(cfg);
+}

@@ -1,0 +1,11 @@
+//! Integration tests against a real PostgreSQL (see `support`). One test binary, so the
+//! private cluster and template are made once per run.
+
+mod support;
+
+mod auth;
+mod customers;
+mod errors;
+mod idempotency;
+mod openapi;
+mod ops;

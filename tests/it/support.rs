@@ -1,0 +1,282 @@
+//! The test harness: a real PostgreSQL (`DATABASE_URL` when given, otherwise a private
+//! cluster started from the system's binaries and removed afterwards), a migrated
+//! template database, and per test a fresh database cloned from it with a real HTTP
+//! server on a free port, so tests run in parallel and never share state.
+
+use std::sync::OnceLock;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use mainspring::config::{Config, Sources};
+use mainspring::db::{embedded::Cluster, Db};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef";
+
+struct Server {
+    /// A URL to a maintenance database where databases can be created.
+    admin_url: String,
+    template: String,
+    _cluster: Option<Cluster>,
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    // replace the path of a postgres:// URL, keeping the query string
+    let (base, query) = url
+        .split_once('?')
+        .map(|(b, q)| (b, Some(q)))
+        .unwrap_or((url, None));
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let (admin_url, cluster) =
+            match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+                Some(url) => (url, None),
+                None => {
+                    let cluster =
+                        Cluster::start_ephemeral("test").expect("start a private PostgreSQL");
+                    (cluster.url("postgres"), Some(cluster))
+                }
+            };
+        let template = format!(
+            "ms_tpl_{}_{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let mut conn = PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
+        diesel::sql_query(format!("CREATE DATABASE {template}"))
+            .execute(&mut conn)
+            .expect("create template");
+        mainspring::db::migrate(&with_database(&admin_url, &template))
+            .expect("migrate the template");
+        if cluster.is_none() {
+            // an external server outlives us: remove the template when the process ends
+            schedule_drop_at_exit(&admin_url, &template);
+        }
+        Server {
+            admin_url,
+            template,
+            _cluster: cluster,
+        }
+    })
+}
+
+fn schedule_drop_at_exit(admin_url: &str, template: &str) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+         psql '{admin_url}' -qc 'DROP DATABASE IF EXISTS {template} WITH (FORCE)' >/dev/null 2>&1",
+        pid = std::process::id()
+    );
+    let _ = std::process::Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .spawn();
+}
+
+/// A running server on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    database: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        let srv = server();
+        let database = format!("ms_t_{}", uuid::Uuid::now_v7().simple());
+        {
+            let (admin_url, template, database) = (
+                srv.admin_url.clone(),
+                srv.template.clone(),
+                database.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                let mut conn = PgConnection::establish(&admin_url).expect("connect");
+                let mut attempt = 0;
+                loop {
+                    match diesel::sql_query(format!(
+                        "CREATE DATABASE {database} TEMPLATE {template}"
+                    ))
+                    .execute(&mut conn)
+                    {
+                        Ok(_) => break,
+                        Err(e) if attempt < 20 => {
+                            attempt += 1;
+                            eprintln!("retrying CREATE DATABASE: {e}");
+                            std::thread::sleep(std::time::Duration::from_millis(100));
+                        }
+                        Err(e) => panic!("cannot create the test database: {e}"),
+                    }
+                }
+            })
+            .await
+            .unwrap();
+        }
+        let database_url = with_database(&srv.admin_url, &database);
+        let env = [
+            ("MAINSPRING_ADMIN_KEY", ADMIN_KEY),
+            ("DATABASE_URL", database_url.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let config = Config::load(&Sources::from_maps(env, Default::default())).unwrap();
+        let db = Db::connect(&database_url, 8).expect("pool");
+        let state = mainspring::http::server::state(&config, db, false);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = mainspring::http::server::server_on(listener, 2, state).unwrap();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            database_url,
+            database,
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with `key` (no header when `None`).
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let b = self.client.request(method, self.url(path));
+        match key {
+            Some(k) => b.bearer_auth(k),
+            None => b,
+        }
+    }
+
+    /// Send JSON as admin and return status and body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call_as(ADMIN_KEY, method, path, body).await
+    }
+
+    pub async fn call_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut b = self.request(method, path, Some(key));
+        if let Some(body) = body {
+            b = b.json(&body);
+        }
+        let res = b.send().await.expect("request sent");
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// POST and insist on 201, returning the body.
+    pub async fn create(&self, path: &str, body: Value) -> Value {
+        let (status, v) = self.post(path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {v}");
+        v
+    }
+
+    /// A key with `role` (and technician binding) made through the API.
+    pub async fn key(&self, role: &str, technician: Option<&str>) -> String {
+        let mut body = serde_json::json!({"name": format!("{role} key"), "role": role});
+        if let Some(t) = technician {
+            body["technician_id"] = Value::String(t.to_owned());
+        }
+        let v = self.create("/api/v1/keys", body).await;
+        v["key"].as_str().unwrap().to_owned()
+    }
+
+    /// A direct database connection, for checks the API does not expose.
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.database_url).unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::spawn(async move { handle.stop(false).await });
+        let admin_url = server().admin_url.clone();
+        let database = self.database.clone();
+        // a separate thread: drop may run inside the async runtime
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut conn) = PgConnection::establish(&admin_url) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                        .execute(&mut conn);
+            }
+        })
+        .join();
+    }
+}
+
+/// Assert a problem+json error with `status`, returning its body.
+pub fn assert_problem(status: StatusCode, body: &Value, expected: u16) -> &Value {
+    assert_eq!(status.as_u16(), expected, "unexpected status; body: {body}");
+    assert_eq!(
+        body["status"].as_u64(),
+        Some(u64::from(expected)),
+        "problem body: {body}"
+    );
+    assert!(
+        body["type"].as_str().is_some() && body["title"].as_str().is_some(),
+        "problem body: {body}"
+    );
+    body
+}
+
+/// The fields named by a validation problem.
+pub fn problem_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
