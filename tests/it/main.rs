@@ -9,3 +9,4 @@ mod errors;
 mod idempotency;
 mod openapi;
 mod ops;
+mod schema;
