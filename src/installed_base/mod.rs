@@ -2,7 +2,9 @@
 //! there, the devices reporting on them, and the technicians who service them.
 
 pub mod customers;
+pub mod sites;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     customers::routes::configure(cfg);
+    sites::routes::configure(cfg);
 }

@@ -10,3 +10,4 @@ mod idempotency;
 mod openapi;
 mod ops;
 mod schema;
+mod sites;

@@ -1,0 +1,171 @@
+//! Sites as CSV. Columns: `id,name,customer_id,parent_id,kind,time_zone,address`.
+//! Rows may refer to parents defined earlier in the same file (by `id`).
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::model::{Site, SiteKind};
+use super::store::{self, Draft};
+use crate::auth::{Caller, Role};
+use crate::csvio::{self, at_line, empty_as_none, CsvBody, ImportReport};
+use crate::error::AppResult;
+use crate::http::docs::{CreateErrors, ListErrors};
+use crate::http::AppState;
+use crate::ids::{CustomerId, SiteId};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteCsv {
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub id: Option<SiteId>,
+    pub name: String,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub customer_id: Option<CustomerId>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub parent_id: Option<SiteId>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub kind: Option<SiteKind>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub time_zone: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub address: Option<String>,
+}
+
+impl From<&Site> for SiteCsv {
+    fn from(s: &Site) -> Self {
+        Self {
+            id: Some(s.id),
+            name: s.name.clone(),
+            customer_id: s.customer_id,
+            parent_id: s.parent_id,
+            kind: Some(s.kind.0),
+            time_zone: Some(s.time_zone.clone()),
+            address: s.address.clone(),
+        }
+    }
+}
+
+/// Export every site as CSV (parents before their sub-sites, so the file re-imports).
+#[utoipa::path(
+    tag = "sites",
+    responses(
+        (status = 200, description = "All sites as CSV", content_type = "text/csv", body = String,
+         example = "id,name,customer_id,parent_id,kind,time_zone,address\n0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f,Hamburg brewery,0193a4b2-7c1e-7d2a-9f00-000000000001,,site,Europe/Berlin,\n"),
+        ListErrors
+    ),
+    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+)]
+#[get("/sites/export")]
+pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    caller.require_read()?;
+    let body = state
+        .db
+        .run(|conn| {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let chunk = store::list(conn, &Default::default(), after, 5000)?;
+                let Some(last) = chunk.last() else { break };
+                after = Some(last.id);
+                all.extend(chunk);
+            }
+            csvio::write(parents_first(all).iter().map(SiteCsv::from))
+        })
+        .await?;
+    Ok(csvio::download("sites.csv", body))
+}
+
+/// Order sites so that every parent comes before its children.
+fn parents_first(sites: Vec<Site>) -> Vec<Site> {
+    use std::collections::{HashMap, HashSet};
+    let ids: HashSet<SiteId> = sites.iter().map(|s| s.id).collect();
+    let mut children: HashMap<Option<SiteId>, Vec<Site>> = HashMap::new();
+    for s in sites {
+        let key = s.parent_id.filter(|p| ids.contains(p));
+        children.entry(key).or_default().push(s);
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<Site> = children.remove(&None).unwrap_or_default();
+    stack.reverse();
+    while let Some(s) = stack.pop() {
+        let id = s.id;
+        out.push(s);
+        if let Some(mut kids) = children.remove(&Some(id)) {
+            kids.reverse();
+            stack.extend(kids);
+        }
+    }
+    out
+}
+
+/// Import sites from CSV, all or nothing. A row whose `id` exists updates that site;
+/// other rows create sites. A row may name a parent from an earlier row.
+#[utoipa::path(
+    tag = "sites",
+    request_body(content = String, content_type = "text/csv", description = "Columns: id (optional), name, customer_id, parent_id, kind, time_zone, address",
+        example = "id,name,customer_id,parent_id,kind,time_zone\n,Hamburg brewery,0193a4b2-7c1e-7d2a-9f00-000000000001,,site,Europe/Berlin\n"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
+    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors),
+    security(("bearer" = ["admin", "planner"]))
+)]
+#[post("/sites/import")]
+pub async fn import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: CsvBody,
+) -> AppResult<web::Json<ImportReport>> {
+    caller.require(&[Role::Planner])?;
+    let lines = csvio::parse::<SiteCsv>(&body.0)?;
+    let report =
+        state
+            .db
+            .transaction(move |conn| {
+                let mut errors = Vec::new();
+                let mut report = ImportReport {
+                    created: 0,
+                    updated: 0,
+                };
+                for l in lines {
+                    let r = l.row;
+                    let existing = match r.id {
+                        Some(id) => store::find(conn, id)?,
+                        None => None,
+                    };
+                    let draft = Draft {
+                        name: r.name,
+                        customer_id: r.customer_id,
+                        parent_id: r.parent_id,
+                        kind: r.kind,
+                        time_zone: r.time_zone,
+                        address: r.address,
+                    };
+                    // rows are written as they are checked, so later rows can name earlier
+                    // ones as parents; any error rolls the whole import back
+                    let result = store::resolve(conn, draft, existing.as_ref().map(|s| s.id))
+                        .and_then(|row| match &existing {
+                            Some(s) => store::write(conn, s.id, &row).map(|_| report.updated += 1),
+                            None => store::insert(conn, r.id.unwrap_or_default(), &row)
+                                .map(|_| report.created += 1),
+                        });
+                    if let Err(e) = result {
+                        let database_error = matches!(
+                            e,
+                            crate::error::AppError::Conflict { .. }
+                                | crate::error::AppError::Internal(_)
+                                | crate::error::AppError::Unavailable(_)
+                        );
+                        errors.extend(at_line(e, l.line));
+                        if database_error {
+                            break; // the transaction is aborted
+                        }
+                    }
+                }
+                if errors.is_empty() {
+                    Ok(report)
+                } else {
+                    Err(csvio::row_errors(errors))
+                }
+            })
+            .await?;
+    Ok(web::Json(report))
+}
