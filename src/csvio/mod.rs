@@ -70,8 +70,55 @@ pub struct Line<R> {
     pub row: R,
 }
 
-/// Parse every row; on any error, return all of them (up to the limit).
-pub fn parse<R: DeserializeOwned>(bytes: &[u8]) -> Result<Vec<Line<R>>, AppError> {
+/// The rows that parsed and the errors of those that did not.
+pub struct Parsed<R> {
+    pub rows: Vec<Line<R>>,
+    pub errors: Vec<FieldError>,
+}
+
+/// Whether an import row created or updated a record.
+pub enum Written {
+    Created,
+    Updated,
+}
+
+/// Run an import inside the caller's transaction: parse the file, `write` each row that
+/// parsed, and succeed only when every row did. Row errors (parse or validation) are all
+/// collected with their lines; a database error stops at its row, since it aborted the
+/// transaction. On error nothing is kept: the caller's transaction rolls back.
+pub fn import<R: DeserializeOwned>(
+    conn: &mut diesel::PgConnection,
+    bytes: &[u8],
+    mut write: impl FnMut(&mut diesel::PgConnection, R) -> Result<Written, AppError>,
+) -> Result<ImportReport, AppError> {
+    let parsed = parse::<R>(bytes)?;
+    let mut errors = parsed.errors;
+    let mut report = ImportReport {
+        created: 0,
+        updated: 0,
+    };
+    for Line { line, row } in parsed.rows {
+        match write(conn, row) {
+            Ok(Written::Created) => report.created += 1,
+            Ok(Written::Updated) => report.updated += 1,
+            Err(e) => {
+                let aborted = !matches!(e, AppError::Validation { .. });
+                errors.extend(at_line(e, line));
+                if aborted || errors.len() >= MAX_REPORTED_ERRORS {
+                    break;
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(report)
+    } else {
+        Err(row_errors(errors))
+    }
+}
+
+/// Parse every row, keeping the ones that parse and the errors of the others.
+pub fn parse<R: DeserializeOwned>(bytes: &[u8]) -> Result<Parsed<R>, AppError> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| AppError::BadRequest(format!("the CSV is not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text); // spreadsheet BOM
@@ -127,11 +174,7 @@ pub fn parse<R: DeserializeOwned>(bytes: &[u8]) -> Result<Vec<Line<R>>, AppError
             break;
         }
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(row_errors(errors))
-    }
+    Ok(Parsed { rows, errors })
 }
 
 /// The 1-based line of a byte offset (the csv crate's own count skips blank lines).
@@ -191,6 +234,40 @@ pub fn write<R: Serialize>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>,
         .map_err(|e| AppError::Internal(format!("CSV export: {e}")))
 }
 
+/// Order hierarchical records so every parent comes before its children (an export
+/// must re-import, and an import row may only name a parent from an earlier row).
+/// Records whose parent is not in the list count as roots; order is otherwise kept.
+pub fn parents_first<T, K>(
+    items: Vec<T>,
+    id: impl Fn(&T) -> K,
+    parent: impl Fn(&T) -> Option<K>,
+) -> Vec<T>
+where
+    K: Eq + std::hash::Hash + Copy,
+{
+    use std::collections::{HashMap, HashSet};
+    let ids: HashSet<K> = items.iter().map(&id).collect();
+    let mut children: HashMap<Option<K>, Vec<T>> = HashMap::new();
+    for item in items {
+        let key = parent(&item).filter(|p| ids.contains(p));
+        children.entry(key).or_default().push(item);
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    let mut stack: Vec<T> = children.remove(&None).unwrap_or_default();
+    stack.reverse();
+    while let Some(item) = stack.pop() {
+        let key = id(&item);
+        out.push(item);
+        if let Some(mut kids) = children.remove(&Some(key)) {
+            kids.reverse();
+            stack.extend(kids);
+        }
+    }
+    // anything left sits in a cycle (which the API refuses); keep it rather than lose it
+    out.extend(children.into_values().flatten());
+    out
+}
+
 /// A CSV download response.
 pub fn download(filename: &str, body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
@@ -240,45 +317,54 @@ mod tests {
         count: Option<u32>,
     }
 
+    fn bad(csv: &str) -> Vec<(u64, String)> {
+        let parsed = parse::<Row>(csv.as_bytes()).expect("the file itself is readable");
+        parsed
+            .errors
+            .into_iter()
+            .map(|e| (e.line.unwrap(), e.field))
+            .collect()
+    }
+
     #[test]
     fn every_bad_row_is_reported_with_its_line() {
-        let csv = "name,count\nok,1\nbad,x\n,\nalso bad,-3\nfine,\n";
-        let err = parse::<Row>(csv.as_bytes()).err().expect("bad rows");
-        let AppError::Validation { errors, .. } = err else {
-            panic!("not a validation error")
-        };
-        let lines: Vec<_> = errors
-            .iter()
-            .map(|e| (e.line.unwrap(), e.field.as_str()))
-            .collect();
-        assert_eq!(lines, [(3, "count"), (5, "count")]);
+        let errors = bad("name,count\nok,1\nbad,x\n,\nalso bad,-3\nfine,\n");
+        assert_eq!(errors, [(3, "count".to_owned()), (5, "count".to_owned())]);
     }
 
     #[test]
     fn a_clean_file_parses_with_line_numbers() {
-        let rows = parse::<Row>("\u{feff}name,count\na,1\n\nb,\n".as_bytes())
-            .ok()
-            .unwrap();
+        let parsed = parse::<Row>("\u{feff}name,count\na,1\n\nb,\n".as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(parsed.errors.is_empty());
+        let rows = parsed.rows;
         assert_eq!(rows.iter().map(|l| l.line).collect::<Vec<_>>(), [2, 4]);
         assert_eq!(rows[1].row.name, "b");
         assert_eq!(rows[1].row.count, None);
     }
 
     #[test]
-    fn a_ragged_row_is_an_error_not_a_panic() {
-        let err = parse::<Row>("name,count\na,1,extra\n".as_bytes())
-            .err()
-            .unwrap();
-        assert!(matches!(err, AppError::Validation { .. }));
-        let err = parse::<Row>("name,colour\na,red\n".as_bytes())
-            .err()
-            .unwrap();
-        let AppError::Validation { errors, .. } = err else {
-            panic!()
-        };
+    fn parents_come_before_children() {
+        let items = vec![(3, Some(2)), (1, None), (2, Some(1)), (4, Some(99))];
+        let ordered = parents_first(items, |x| x.0, |x| x.1);
         assert_eq!(
-            (errors[0].field.as_str(), errors[0].line),
-            ("colour", Some(2))
+            ordered.iter().map(|x| x.0).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
         );
+    }
+
+    #[test]
+    fn ragged_rows_and_unknown_columns_are_errors_not_panics() {
+        assert_eq!(bad("name,count\na,1,extra\n"), [(2, "row".to_owned())]);
+        assert_eq!(bad("name,colour\na,red\n"), [(2, "colour".to_owned())]);
+    }
+
+    #[test]
+    fn a_file_that_is_not_text_is_a_bad_request() {
+        assert!(matches!(
+            parse::<Row>(&[0xff, 0xfe, 0x00]),
+            Err(AppError::BadRequest(_))
+        ));
+        assert!(matches!(parse::<Row>(b""), Err(AppError::BadRequest(_))));
     }
 }

@@ -62,8 +62,8 @@ pub async fn middleware(
         }
     };
     let principal = hex(&hash_key(token));
-    let (http_req, mut payload) = req.parts_mut();
-    let body = match read_body(http_req, &mut payload, CSV_LIMIT).await {
+    let (http_req, payload) = req.parts_mut();
+    let body = match read_body(http_req, payload, CSV_LIMIT).await {
         Ok(b) => b,
         Err(e) => return Ok(error(req, e)),
     };

@@ -1,10 +1,14 @@
 //! The installed base: customers, their sites, equipment models, the assets installed
 //! there, the devices reporting on them, and the technicians who service them.
 
+pub mod assets;
 pub mod customers;
+pub mod devices;
 pub mod sites;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     customers::routes::configure(cfg);
     sites::routes::configure(cfg);
+    assets::routes::configure(cfg);
+    devices::routes::configure(cfg);
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod assets;
 mod auth;
 mod customers;
 mod errors;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{Contact, Customer, CustomerRow};
 use super::store;
 use crate::auth::{Caller, Role};
-use crate::csvio::{self, at_line, empty_as_none, CsvBody, ImportReport};
+use crate::csvio::{self, empty_as_none, CsvBody, ImportReport, Written};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, ListErrors};
 use crate::http::AppState;
@@ -96,17 +96,10 @@ pub async fn import(
     body: CsvBody,
 ) -> AppResult<web::Json<ImportReport>> {
     caller.require(&[Role::Planner])?;
-    let lines = csvio::parse::<CustomerCsv>(&body.0)?;
     let report = state
         .db
         .transaction(move |conn| {
-            let mut errors = Vec::new();
-            let mut report = ImportReport {
-                created: 0,
-                updated: 0,
-            };
-            for l in lines {
-                let r = l.row;
+            csvio::import(conn, &body.0, |conn, r: CustomerCsv| {
                 let existing = match r.id {
                     Some(id) => store::find(conn, id)?,
                     None => None,
@@ -115,49 +108,30 @@ pub async fn import(
                     .as_ref()
                     .map(|c| c.contacts.0.clone())
                     .unwrap_or_default();
-                if let Some(name) = r.contact_name.filter(|n| !n.is_empty()) {
+                if let Some(name) = r.contact_name {
                     let first = Contact {
                         name,
                         email: r.contact_email,
                         phone: r.contact_phone,
                         role: r.contact_role,
                     };
-                    if contacts.is_empty() {
-                        contacts.push(first);
-                    } else {
-                        contacts[0] = first;
+                    match contacts.first_mut() {
+                        Some(c) => *c = first,
+                        None => contacts.push(first),
                     }
                 }
-                let row = match CustomerRow::validate(
+                let row = CustomerRow::validate(
                     &r.name,
-                    r.service_tier.as_deref().filter(|t| !t.is_empty()),
+                    r.service_tier.as_deref(),
                     &contacts,
                     r.notes.as_deref(),
-                ) {
-                    Ok(row) => row,
-                    Err(e) => {
-                        errors.extend(at_line(e, l.line));
-                        continue;
-                    }
-                };
-                if !errors.is_empty() {
-                    continue; // nothing will be written; keep validating the rest
-                }
-                let written = match existing {
-                    Some(c) => store::write(conn, c.id, &row).map(|_| report.updated += 1),
+                )?;
+                match existing {
+                    Some(c) => store::write(conn, c.id, &row).map(|_| Written::Updated),
                     None => store::insert(conn, r.id.unwrap_or_default(), &row)
-                        .map(|_| report.created += 1),
-                };
-                if let Err(e) = written {
-                    errors.extend(at_line(e, l.line));
-                    break; // the transaction is aborted; report what we have
+                        .map(|_| Written::Created),
                 }
-            }
-            if errors.is_empty() {
-                Ok(report)
-            } else {
-                Err(csvio::row_errors(errors))
-            }
+            })
         })
         .await?;
     Ok(web::Json(report))

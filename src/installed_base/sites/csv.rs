@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{Site, SiteKind};
 use super::store::{self, Draft};
 use crate::auth::{Caller, Role};
-use crate::csvio::{self, at_line, empty_as_none, CsvBody, ImportReport};
+use crate::csvio::{self, empty_as_none, CsvBody, ImportReport, Written};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, ListErrors};
 use crate::http::AppState;
@@ -69,33 +69,14 @@ pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
                 after = Some(last.id);
                 all.extend(chunk);
             }
-            csvio::write(parents_first(all).iter().map(SiteCsv::from))
+            csvio::write(
+                csvio::parents_first(all, |s| s.id, |s| s.parent_id)
+                    .iter()
+                    .map(SiteCsv::from),
+            )
         })
         .await?;
     Ok(csvio::download("sites.csv", body))
-}
-
-/// Order sites so that every parent comes before its children.
-fn parents_first(sites: Vec<Site>) -> Vec<Site> {
-    use std::collections::{HashMap, HashSet};
-    let ids: HashSet<SiteId> = sites.iter().map(|s| s.id).collect();
-    let mut children: HashMap<Option<SiteId>, Vec<Site>> = HashMap::new();
-    for s in sites {
-        let key = s.parent_id.filter(|p| ids.contains(p));
-        children.entry(key).or_default().push(s);
-    }
-    let mut out = Vec::new();
-    let mut stack: Vec<Site> = children.remove(&None).unwrap_or_default();
-    stack.reverse();
-    while let Some(s) = stack.pop() {
-        let id = s.id;
-        out.push(s);
-        if let Some(mut kids) = children.remove(&Some(id)) {
-            kids.reverse();
-            stack.extend(kids);
-        }
-    }
-    out
 }
 
 /// Import sites from CSV, all or nothing. A row whose `id` exists updates that site;
@@ -115,57 +96,32 @@ pub async fn import(
     body: CsvBody,
 ) -> AppResult<web::Json<ImportReport>> {
     caller.require(&[Role::Planner])?;
-    let lines = csvio::parse::<SiteCsv>(&body.0)?;
-    let report =
-        state
-            .db
-            .transaction(move |conn| {
-                let mut errors = Vec::new();
-                let mut report = ImportReport {
-                    created: 0,
-                    updated: 0,
+    // rows are written as they are checked, so later rows can name earlier ones as
+    // parents; any error rolls the whole import back
+    let report = state
+        .db
+        .transaction(move |conn| {
+            csvio::import(conn, &body.0, |conn, r: SiteCsv| {
+                let existing = match r.id {
+                    Some(id) => store::find(conn, id)?,
+                    None => None,
                 };
-                for l in lines {
-                    let r = l.row;
-                    let existing = match r.id {
-                        Some(id) => store::find(conn, id)?,
-                        None => None,
-                    };
-                    let draft = Draft {
-                        name: r.name,
-                        customer_id: r.customer_id,
-                        parent_id: r.parent_id,
-                        kind: r.kind,
-                        time_zone: r.time_zone,
-                        address: r.address,
-                    };
-                    // rows are written as they are checked, so later rows can name earlier
-                    // ones as parents; any error rolls the whole import back
-                    let result = store::resolve(conn, draft, existing.as_ref().map(|s| s.id))
-                        .and_then(|row| match &existing {
-                            Some(s) => store::write(conn, s.id, &row).map(|_| report.updated += 1),
-                            None => store::insert(conn, r.id.unwrap_or_default(), &row)
-                                .map(|_| report.created += 1),
-                        });
-                    if let Err(e) = result {
-                        let database_error = matches!(
-                            e,
-                            crate::error::AppError::Conflict { .. }
-                                | crate::error::AppError::Internal(_)
-                                | crate::error::AppError::Unavailable(_)
-                        );
-                        errors.extend(at_line(e, l.line));
-                        if database_error {
-                            break; // the transaction is aborted
-                        }
-                    }
-                }
-                if errors.is_empty() {
-                    Ok(report)
-                } else {
-                    Err(csvio::row_errors(errors))
+                let draft = Draft {
+                    name: r.name,
+                    customer_id: r.customer_id,
+                    parent_id: r.parent_id,
+                    kind: r.kind,
+                    time_zone: r.time_zone,
+                    address: r.address,
+                };
+                let row = store::resolve(conn, draft, existing.as_ref().map(|s| s.id))?;
+                match existing {
+                    Some(s) => store::write(conn, s.id, &row).map(|_| Written::Updated),
+                    None => store::insert(conn, r.id.unwrap_or_default(), &row)
+                        .map(|_| Written::Created),
                 }
             })
-            .await?;
+        })
+        .await?;
     Ok(web::Json(report))
 }
