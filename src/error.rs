@@ -217,6 +217,10 @@ impl From<DieselError> for AppError {
                 DatabaseErrorKind::SerializationFailure => {
                     Self::conflict("a concurrent update won; retry the request")
                 }
+                // a value PostgreSQL cannot hold (a date out of its range, say) is bad input
+                _ if info.message().contains("out of range") => {
+                    Self::invalid("value", info.message().to_owned())
+                }
                 DatabaseErrorKind::ClosedConnection => {
                     Self::Unavailable("the database connection was lost".into())
                 }

@@ -78,6 +78,19 @@ impl Errors {
         v.to_owned()
     }
 
+    /// A date PostgreSQL and people can use: years 1 to 9999.
+    pub fn date(&mut self, field: &str, value: Option<chrono::NaiveDate>) {
+        use chrono::Datelike;
+        if value.is_some_and(|d| !(1..=9999).contains(&d.year())) {
+            self.add(field, "must be a date between the years 1 and 9999");
+        }
+    }
+
+    /// A timestamp in years 1 to 9999.
+    pub fn time(&mut self, field: &str, value: Option<chrono::DateTime<chrono::Utc>>) {
+        self.date(field, value.map(|t| t.date_naive()));
+    }
+
     pub fn finish(self) -> Result<(), crate::error::AppError> {
         if self.0.is_empty() {
             Ok(())

@@ -150,6 +150,11 @@ pub fn parse<R: DeserializeOwned>(bytes: &[u8]) -> Result<Parsed<R>, AppError> {
         if record.iter().all(str::is_empty) {
             continue; // blank line
         }
+        if let Some(i) = record.iter().position(|cell| cell.contains('\0')) {
+            let column = headers.get(i).unwrap_or("row").to_owned();
+            errors.push(FieldError::new(column, "must not contain NUL characters").at_line(line));
+            continue;
+        }
         // a map of column → cell, so a bad cell's error names its column
         let cells = headers.iter().zip(record.iter());
         let de = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(cells);

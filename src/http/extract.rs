@@ -101,6 +101,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "the body is not valid JSON: {e}"
         )));
     }
+    if has_escaped_nul(bytes) {
+        return Err(AppError::invalid("body", "text must not contain NUL (\\u0000) characters"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(de);
     result.map_err(|err| {
@@ -113,6 +116,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             _ => AppError::fields(vec![field_error(&path, &inner.to_string())]),
         }
     })
+}
+
+/// Whether a JSON document has a `\u0000` escape (PostgreSQL text cannot hold NUL; raw
+/// NUL bytes are already invalid JSON).
+fn has_escaped_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            i += 2; // skip the escaped character, so `\\u0000` is not mistaken for one
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// The field a serde error is about: its path, or for an unknown or missing field at
@@ -151,6 +171,9 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    if let Some((name, _)) = form_urlencoded_parse(query).find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(AppError::invalid(name.replace('\0', ""), "must not contain NUL characters"));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -167,4 +190,50 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|err, _req| AppError::NotFound(format!("no such resource: {err}")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    fn field(r: Result<Body, AppError>) -> (u16, Vec<String>) {
+        let e = r.unwrap_err();
+        let p = e.problem();
+        (p.status, p.errors.into_iter().map(|f| f.field).collect())
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_shape_errors_name_the_field() {
+        assert_eq!(field(parse_json(b"{\"name\": ")).0, 400);
+        assert_eq!(field(parse_json(b"[1,")).0, 400);
+        assert_eq!(field(parse_json(b"  ")).0, 400);
+        assert_eq!(field(parse_json(b"{\"name\": 1}")), (422, vec!["name".into()]));
+        assert_eq!(field(parse_json(b"{}")), (422, vec!["name".into()]));
+        assert_eq!(field(parse_json(b"{\"name\": \"x\", \"nope\": 1}")), (422, vec!["nope".into()]));
+        assert_eq!(field(parse_json(b"{\"name\": \"x\", \"inner\": {\"count\": -1}}")), (422, vec!["inner.count".into()]));
+        assert_eq!(field(parse_json(b"{\"name\": \"x\", \"inner\": {}}")), (422, vec!["inner.count".into()]));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_but_an_escaped_backslash_is_not_one() {
+        assert_eq!(field(parse_json(b"{\"name\": \"a\\u0000b\"}")).0, 422);
+        assert!(parse_json::<Body>(b"{\"name\": \"a\\\\u0000b\"}").is_ok());
+        let q: Result<std::collections::HashMap<String, String>, _> = parse_query("q=a%00b");
+        assert!(q.is_err());
+    }
 }

@@ -71,6 +71,9 @@ async fn list(
         cursor: q.cursor.clone(),
     };
     let (limit, after) = (paging.limit()?, paging.after::<AssetId>()?);
+    let mut e = crate::validate::Errors::new();
+    e.date("warranty_before", q.warranty_before);
+    e.finish()?;
     let filter = AssetFilter {
         serial: q.serial,
         model_id: q.model_id,

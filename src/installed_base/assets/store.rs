@@ -58,6 +58,8 @@ pub fn resolve(conn: &mut PgConnection, d: &Draft, this: Option<AssetId>) -> App
             }
         }
     }
+    e.date("install_date", d.install_date);
+    e.date("warranty_end", d.warranty_end);
     if let (Some(installed), Some(warranty)) = (d.install_date, d.warranty_end) {
         if warranty < installed {
             e.add("warranty_end", "must not be before install_date");

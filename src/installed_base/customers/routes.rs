@@ -69,6 +69,10 @@ async fn list(
         cursor: q.cursor.clone(),
     };
     let (limit, after) = (paging.limit()?, paging.after::<CustomerId>()?);
+    let mut e = crate::validate::Errors::new();
+    e.time("created_from", q.created_from);
+    e.time("created_to", q.created_to);
+    e.finish()?;
     let filter = CustomerFilter {
         q: q.q,
         name: q.name,
