@@ -2,7 +2,11 @@
 //! there, the devices reporting on them, and the technicians who service them.
 
 pub mod customers;
+pub mod equipment_models;
+pub mod technicians;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     customers::routes::configure(cfg);
+    equipment_models::routes::configure(cfg);
+    technicians::routes::configure(cfg);
 }

@@ -5,8 +5,10 @@ mod support;
 
 mod auth;
 mod customers;
+mod equipment_models;
 mod errors;
 mod idempotency;
 mod openapi;
 mod ops;
 mod schema;
+mod technicians;
