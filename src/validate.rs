@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::error::FieldError;
+use crate::error::{AppError, AppResult, FieldError};
 
 /// Collects field errors; `finish` turns them into one 422.
 #[derive(Default)]
@@ -97,6 +97,16 @@ impl Errors {
         } else {
             Err(crate::error::AppError::fields(self.0))
         }
+    }
+}
+
+/// Optimistic concurrency for PATCH: a `version` that is not the current one is 409.
+pub fn check_version(expected: Option<i32>, current: i32) -> AppResult<()> {
+    match expected {
+        Some(v) if v != current => Err(AppError::conflict(format!(
+            "the record changed since version {v}; it is now at version {current}"
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -45,9 +45,10 @@ CREATE TABLE equipment_models (
     skills       text[] NOT NULL DEFAULT '{}',
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
-    version      integer NOT NULL DEFAULT 1,
-    UNIQUE (manufacturer, model_number)
+    version      integer NOT NULL DEFAULT 1
 );
+-- "Krones"/"KRONES" is one manufacturer: identity ignores case
+CREATE UNIQUE INDEX equipment_models_identity ON equipment_models (lower(manufacturer), lower(model_number));
 
 CREATE TABLE assets (
     id              uuid PRIMARY KEY,

@@ -102,7 +102,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         )));
     }
     if has_escaped_nul(bytes) {
-        return Err(AppError::invalid("body", "text must not contain NUL (\\u0000) characters"));
+        return Err(AppError::invalid(
+            "body",
+            "text must not contain NUL (\\u0000) characters",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(de);
@@ -171,8 +174,13 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
-    if let Some((name, _)) = form_urlencoded_parse(query).find(|(k, v)| k.contains('\0') || v.contains('\0')) {
-        return Err(AppError::invalid(name.replace('\0', ""), "must not contain NUL characters"));
+    if let Some((name, _)) =
+        form_urlencoded_parse(query).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(AppError::invalid(
+            name.replace('\0', ""),
+            "must not contain NUL characters",
+        ));
     }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
     serde_path_to_error::deserialize(de).map_err(|err| {
@@ -222,11 +230,23 @@ mod tests {
         assert_eq!(field(parse_json(b"{\"name\": ")).0, 400);
         assert_eq!(field(parse_json(b"[1,")).0, 400);
         assert_eq!(field(parse_json(b"  ")).0, 400);
-        assert_eq!(field(parse_json(b"{\"name\": 1}")), (422, vec!["name".into()]));
+        assert_eq!(
+            field(parse_json(b"{\"name\": 1}")),
+            (422, vec!["name".into()])
+        );
         assert_eq!(field(parse_json(b"{}")), (422, vec!["name".into()]));
-        assert_eq!(field(parse_json(b"{\"name\": \"x\", \"nope\": 1}")), (422, vec!["nope".into()]));
-        assert_eq!(field(parse_json(b"{\"name\": \"x\", \"inner\": {\"count\": -1}}")), (422, vec!["inner.count".into()]));
-        assert_eq!(field(parse_json(b"{\"name\": \"x\", \"inner\": {}}")), (422, vec!["inner.count".into()]));
+        assert_eq!(
+            field(parse_json(b"{\"name\": \"x\", \"nope\": 1}")),
+            (422, vec!["nope".into()])
+        );
+        assert_eq!(
+            field(parse_json(b"{\"name\": \"x\", \"inner\": {\"count\": -1}}")),
+            (422, vec!["inner.count".into()])
+        );
+        assert_eq!(
+            field(parse_json(b"{\"name\": \"x\", \"inner\": {}}")),
+            (422, vec!["inner.count".into()])
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, FromRequest, HttpResponse, ResponseError};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -18,6 +18,7 @@ use super::extract::{read_body, CSV_LIMIT};
 use super::AppState;
 use crate::auth::caller::bearer_token;
 use crate::auth::keys::hash_key;
+use crate::auth::Caller;
 use crate::error::AppError;
 use crate::schema::idempotency_records as rec;
 
@@ -48,10 +49,18 @@ pub async fn middleware(
     let (Method::POST, Some(key)) = (req.method().clone(), key) else {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
-    let Some(token) = bearer_token(req.request()) else {
+    let Some(token) = bearer_token(req.request()).map(str::to_owned) else {
         // no caller to scope the key to: let authentication answer 401
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     };
+    // authenticate before reading the body or claiming a record, so a caller without
+    // a valid key costs nothing here (the handler answers 401)
+    if Caller::from_request(req.request(), &mut actix_web::dev::Payload::None)
+        .await
+        .is_err()
+    {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    }
     let key = match key {
         Ok(k) if !k.is_empty() && k.len() <= 255 => k,
         _ => {
@@ -61,7 +70,7 @@ pub async fn middleware(
             ))
         }
     };
-    let principal = hex(&hash_key(token));
+    let principal = hex(&hash_key(&token));
     let (http_req, payload) = req.parts_mut();
     let body = match read_body(http_req, payload, CSV_LIMIT).await {
         Ok(b) => b,

@@ -54,11 +54,15 @@ async fn unknown_paths_and_malformed_ids_are_404_problems() {
 #[actix_web::test]
 async fn text_postgres_cannot_store_is_422_not_500() {
     let app = TestApp::start().await;
-    let (s, v) = app.post("/api/v1/customers", serde_json::json!({"name": "a\u{0}b"})).await;
+    let (s, v) = app
+        .post("/api/v1/customers", serde_json::json!({"name": "a\u{0}b"}))
+        .await;
     assert_problem(s, &v, 422);
     let (s, v) = app.get("/api/v1/sites?q=%00x").await;
     assert_problem(s, &v, 422);
-    let (s, v) = app.get("/api/v1/customers?created_from=-10000-01-01T00:00:00Z").await;
+    let (s, v) = app
+        .get("/api/v1/customers?created_from=-10000-01-01T00:00:00Z")
+        .await;
     assert_problem(s, &v, 422);
     let (s, v) = app.get("/api/v1/assets?warranty_before=+20000-01-01").await;
     assert_problem(s, &v, 422);

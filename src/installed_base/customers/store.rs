@@ -58,7 +58,7 @@ pub fn update(
             .first(conn)
             .optional()?
             .ok_or_else(|| AppError::not_found("customer", id))?;
-        check_version(patch.version, current.version)?;
+        crate::validate::check_version(patch.version, current.version)?;
         let row = CustomerRow::patched(&current, patch)?;
         write(conn, id, &row)
     })
@@ -74,15 +74,6 @@ pub fn write(conn: &mut PgConnection, id: CustomerId, row: &CustomerRow) -> AppR
         ))
         .returning(Customer::as_returning())
         .get_result(conn)?)
-}
-
-pub fn check_version(expected: Option<i32>, current: i32) -> AppResult<()> {
-    match expected {
-        Some(v) if v != current => Err(AppError::conflict(format!(
-            "the record changed since version {v}; it is now at version {current}"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 pub fn delete(conn: &mut PgConnection, id: CustomerId) -> AppResult<()> {

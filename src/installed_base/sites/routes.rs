@@ -15,7 +15,7 @@ use crate::http::extract::{Json, Query};
 use crate::http::pagination::{page, Page, PageParams};
 use crate::http::AppState;
 use crate::ids::{CustomerId, SiteId};
-use crate::installed_base::customers::store::check_version;
+use crate::validate::check_version;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list)

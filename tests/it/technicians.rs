@@ -1,0 +1,377 @@
+//! Technicians: CRUD, the home site reference, filters, pagination, roles, bad inputs,
+//! and deleting a technician an API key is bound to.
+
+use diesel::RunQueryDsl;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::support::{assert_problem, problem_fields, TestApp};
+
+const UNKNOWN_ID: &str = "0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f";
+
+fn names(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A site inserted directly (the sites API is not part of this feature).
+fn insert_site(app: &TestApp, name: &str) -> String {
+    let id = uuid::Uuid::now_v7();
+    diesel::sql_query("INSERT INTO sites (id, name, time_zone) VALUES ($1, $2, 'Europe/Berlin')")
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<diesel::sql_types::Text, _>(name)
+        .execute(&mut app.conn())
+        .unwrap();
+    id.to_string()
+}
+
+#[actix_web::test]
+async fn a_technician_is_created_read_changed_and_deleted() {
+    let app = TestApp::start().await;
+    let site = insert_site(&app, "Depot Hamburg");
+    let t = app
+        .create(
+            "/api/v1/technicians",
+            json!({"name": "Ana Lima", "email": "ana.lima@example.com", "phone": "+49 170 1",
+                   "skills": ["Hydraulics", "electrical"], "home_site_id": site}),
+        )
+        .await;
+    assert_eq!(t["skills"], json!(["electrical", "hydraulics"]));
+    assert_eq!(t["active"], true);
+    assert_eq!(t["availability"], "available");
+    assert_eq!(t["home_site_id"], site.as_str());
+    assert_eq!(t["version"], 1);
+    let id = t["id"].as_str().unwrap();
+
+    let (s, got) = app.get(&format!("/api/v1/technicians/{id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(got["email"], "ana.lima@example.com");
+
+    let (s, changed) = app
+        .patch(
+            &format!("/api/v1/technicians/{id}"),
+            json!({"availability": "on_leave", "version": 1}),
+        )
+        .await;
+    assert_eq!(s, 200, "{changed}");
+    assert_eq!(changed["availability"], "on_leave");
+    assert_eq!(changed["name"], "Ana Lima");
+    assert_eq!(changed["home_site_id"], site.as_str());
+    assert_eq!(changed["version"], 2);
+
+    let (s, cleared) = app
+        .patch(
+            &format!("/api/v1/technicians/{id}"),
+            json!({"email": null, "phone": null, "home_site_id": null, "active": false}),
+        )
+        .await;
+    assert_eq!(s, 200, "{cleared}");
+    assert!(cleared["email"].is_null() && cleared["phone"].is_null());
+    assert!(cleared["home_site_id"].is_null());
+    assert_eq!(cleared["active"], false);
+    assert_eq!(cleared["skills"], json!(["electrical", "hydraulics"]));
+
+    let (s, _) = app.delete(&format!("/api/v1/technicians/{id}")).await;
+    assert_eq!(s, 204);
+    let (s, body) = app.get(&format!("/api/v1/technicians/{id}")).await;
+    assert_problem(s, &body, 404);
+}
+
+#[actix_web::test]
+async fn a_stale_technician_version_is_a_conflict_and_changes_nothing() {
+    let app = TestApp::start().await;
+    let t = app
+        .create("/api/v1/technicians", json!({"name": "Ana"}))
+        .await;
+    let id = t["id"].as_str().unwrap();
+    app.patch(
+        &format!("/api/v1/technicians/{id}"),
+        json!({"name": "Ana L."}),
+    )
+    .await;
+    let (s, body) = app
+        .patch(
+            &format!("/api/v1/technicians/{id}"),
+            json!({"name": "Ana Lima", "version": 1}),
+        )
+        .await;
+    assert_problem(s, &body, 409);
+    let (_, now) = app.get(&format!("/api/v1/technicians/{id}")).await;
+    assert_eq!(now["name"], "Ana L.");
+}
+
+#[actix_web::test]
+async fn an_unknown_home_site_is_a_validation_error_naming_home_site_id() {
+    let app = TestApp::start().await;
+    let (s, body) = app
+        .post(
+            "/api/v1/technicians",
+            json!({"name": "Ana", "home_site_id": UNKNOWN_ID}),
+        )
+        .await;
+    assert_problem(s, &body, 422);
+    assert_eq!(problem_fields(&body), ["home_site_id"]);
+
+    let t = app
+        .create("/api/v1/technicians", json!({"name": "Ana"}))
+        .await;
+    let id = t["id"].as_str().unwrap();
+    let (s, body) = app
+        .patch(
+            &format!("/api/v1/technicians/{id}"),
+            json!({"home_site_id": UNKNOWN_ID}),
+        )
+        .await;
+    assert_problem(s, &body, 422);
+    assert_eq!(problem_fields(&body), ["home_site_id"]);
+    let (s, body) = app
+        .patch(
+            &format!("/api/v1/technicians/{id}"),
+            json!({"home_site_id": "depot"}),
+        )
+        .await;
+    assert_problem(s, &body, 422);
+    assert_eq!(problem_fields(&body), ["home_site_id"]);
+}
+
+#[actix_web::test]
+async fn bad_technician_input_names_every_offending_field() {
+    let app = TestApp::start().await;
+    let (s, body) = app
+        .post(
+            "/api/v1/technicians",
+            json!({"name": "", "email": "ana at example", "phone": "1".repeat(51),
+                   "skills": ["Bad Skill"], "home_site_id": UNKNOWN_ID}),
+        )
+        .await;
+    assert_problem(s, &body, 422);
+    assert_eq!(
+        problem_fields(&body),
+        ["name", "email", "phone", "skills[0]", "home_site_id"]
+    );
+
+    let (s, body) = app
+        .post(
+            "/api/v1/technicians",
+            json!({"name": "Ana", "availability": "asleep"}),
+        )
+        .await;
+    assert_problem(s, &body, 422);
+    assert_eq!(problem_fields(&body), ["availability"]);
+
+    let (s, body) = app
+        .post(
+            "/api/v1/technicians",
+            json!({"name": "Ana", "active": "yes"}),
+        )
+        .await;
+    assert_problem(s, &body, 422);
+    assert_eq!(problem_fields(&body), ["active"]);
+
+    let (s, body) = app
+        .post("/api/v1/technicians", json!({"name": "Ana", "van": "V1"}))
+        .await;
+    assert_problem(s, &body, 422);
+    assert_eq!(problem_fields(&body), ["van"]);
+
+    let (s, body) = app.post("/api/v1/technicians", json!({})).await;
+    assert_problem(s, &body, 422);
+    assert_eq!(problem_fields(&body), ["name"]);
+
+    for path in [
+        format!("/api/v1/technicians/{UNKNOWN_ID}"),
+        "/api/v1/technicians/42".to_owned(),
+    ] {
+        let (s, body) = app.get(&path).await;
+        assert_problem(s, &body, 404);
+        let (s, body) = app.patch(&path, json!({"name": "x"})).await;
+        assert_problem(s, &body, 404);
+        let (s, body) = app.delete(&path).await;
+        assert_problem(s, &body, 404);
+    }
+}
+
+#[actix_web::test]
+async fn technicians_are_found_by_active_availability_skill_site_and_name() {
+    let app = TestApp::start().await;
+    let hamburg = insert_site(&app, "Depot Hamburg");
+    let munich = insert_site(&app, "Depot München");
+    for body in [
+        json!({"name": "Ana Lima", "skills": ["hydraulics"], "home_site_id": hamburg}),
+        json!({"name": "Ben Okafor", "skills": ["electrical", "hydraulics"],
+               "home_site_id": munich, "availability": "busy"}),
+        json!({"name": "Carla Diaz", "skills": ["electrical"], "active": false,
+               "availability": "off_duty"}),
+    ] {
+        app.create("/api/v1/technicians", body).await;
+    }
+
+    let (_, v) = app.get("/api/v1/technicians?active=true").await;
+    assert_eq!(names(&v), ["Ana Lima", "Ben Okafor"]);
+    let (_, v) = app.get("/api/v1/technicians?active=false").await;
+    assert_eq!(names(&v), ["Carla Diaz"]);
+    let (_, v) = app.get("/api/v1/technicians?availability=busy").await;
+    assert_eq!(names(&v), ["Ben Okafor"]);
+    let (_, v) = app.get("/api/v1/technicians?skill=Electrical").await;
+    assert_eq!(names(&v), ["Ben Okafor", "Carla Diaz"]);
+    let (_, v) = app
+        .get(&format!("/api/v1/technicians?home_site_id={hamburg}"))
+        .await;
+    assert_eq!(names(&v), ["Ana Lima"]);
+    let (_, v) = app.get("/api/v1/technicians?q=OKA").await;
+    assert_eq!(names(&v), ["Ben Okafor"]);
+    let (_, v) = app
+        .get("/api/v1/technicians?skill=hydraulics&active=true&availability=available")
+        .await;
+    assert_eq!(names(&v), ["Ana Lima"]);
+
+    for (query, field) in [
+        ("availability=asleep", "availability"),
+        ("active=maybe", "active"),
+        ("home_site_id=depot", "home_site_id"),
+        ("skill=two%20words", "skill"),
+        ("site=x", "site"),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/technicians?{query}")).await;
+        assert_problem(s, &v, 422);
+        assert_eq!(problem_fields(&v), [field], "{query}");
+    }
+}
+
+#[actix_web::test]
+async fn keyset_pages_cover_every_technician_once() {
+    let app = TestApp::start().await;
+    for i in 0..5 {
+        app.create("/api/v1/technicians", json!({"name": format!("T{i}")}))
+            .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/technicians?limit=2".to_owned();
+    loop {
+        let (s, v) = app.get(&path).await;
+        assert_eq!(s, 200);
+        seen.extend(names(&v));
+        match v["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/technicians?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..5).map(|i| format!("T{i}")).collect::<Vec<_>>());
+    let (s, v) = app.get("/api/v1/technicians?limit=0").await;
+    assert_problem(s, &v, 422);
+    assert_eq!(problem_fields(&v), ["limit"]);
+    let (s, v) = app.get("/api/v1/technicians?cursor=garbage").await;
+    assert_problem(s, &v, 422);
+    assert_eq!(problem_fields(&v), ["cursor"]);
+}
+
+#[actix_web::test]
+async fn a_technician_with_an_api_key_cannot_be_deleted_only_deactivated() {
+    let app = TestApp::start().await;
+    let t = app
+        .create("/api/v1/technicians", json!({"name": "Ana"}))
+        .await;
+    let id = t["id"].as_str().unwrap();
+    let key = app.key("technician", Some(id)).await;
+
+    let (s, v) = app.delete(&format!("/api/v1/technicians/{id}")).await;
+    assert_problem(s, &v, 409);
+    let detail = v["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("api_keys") && detail.contains("`active` to false"),
+        "{detail}"
+    );
+
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/technicians/{id}"),
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // the bound key still reads (deactivating is not revoking)
+    let (s, _) = app
+        .call_as(
+            &key,
+            Method::GET,
+            &format!("/api/v1/technicians/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+}
+
+#[actix_web::test]
+async fn technician_endpoints_check_roles() {
+    let app = TestApp::start().await;
+    let planner = app.key("planner", None).await;
+    let viewer = app.key("viewer", None).await;
+    let warehouse = app.key("warehouse", None).await;
+    let t = app
+        .create("/api/v1/technicians", json!({"name": "Ana"}))
+        .await;
+    let path = format!("/api/v1/technicians/{}", t["id"].as_str().unwrap());
+    let technician = app.key("technician", t["id"].as_str()).await;
+
+    for key in [&viewer, &warehouse, &technician] {
+        let (s, v) = app
+            .call_as(
+                key,
+                Method::POST,
+                "/api/v1/technicians",
+                Some(json!({"name": "X"})),
+            )
+            .await;
+        assert_problem(s, &v, 403);
+        let (s, v) = app
+            .call_as(
+                key,
+                Method::PATCH,
+                &path,
+                Some(json!({"availability": "busy"})),
+            )
+            .await;
+        assert_problem(s, &v, 403);
+        let (s, v) = app.call_as(key, Method::DELETE, &path, None).await;
+        assert_problem(s, &v, 403);
+        let (s, _) = app.call_as(key, Method::GET, &path, None).await;
+        assert_eq!(s, 200);
+        let (s, _) = app
+            .call_as(key, Method::GET, "/api/v1/technicians", None)
+            .await;
+        assert_eq!(s, 200);
+    }
+    let (s, _) = app
+        .call_as(
+            &planner,
+            Method::POST,
+            "/api/v1/technicians",
+            Some(json!({"name": "X"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .call_as(
+            &planner,
+            Method::PATCH,
+            &path,
+            Some(json!({"availability": "busy"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = app
+        .call_as("msk_not-a-key", Method::GET, "/api/v1/technicians", None)
+        .await;
+    assert_problem(s, &v, 401);
+    let res = app
+        .request(Method::POST, "/api/v1/technicians", None)
+        .json(&json!({"name": "X"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
