@@ -89,4 +89,16 @@ id_type! {
     TechnicianId,
     /// An API key.
     KeyId,
+    /// A warehouse (central store, service van, customer cabinet).
+    WarehouseId,
+    /// A spare part in the catalog.
+    PartId,
+    /// A stock movement (one line of the ledger).
+    MovementId,
+    /// A reservation of stock for a ticket.
+    ReservationId,
+    /// A posted stocktake.
+    StocktakeId,
+    /// A ticket (work order).
+    TicketId,
 }

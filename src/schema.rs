@@ -97,6 +97,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    part_models (part_id, model_id) {
+        part_id -> Uuid,
+        model_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    part_suppliers (part_id, position) {
+        part_id -> Uuid,
+        position -> Int2,
+        supplier -> Text,
+        supplier_sku -> Nullable<Text>,
+        lead_time_days -> Int4,
+        price -> Nullable<Numeric>,
+        min_order_qty -> Numeric,
+    }
+}
+
+diesel::table! {
+    parts (id) {
+        id -> Uuid,
+        sku -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        unit -> Text,
+        category -> Nullable<Text>,
+        criticality -> Text,
+        unit_cost -> Numeric,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
     sites (id) {
         id -> Uuid,
         customer_id -> Nullable<Uuid>,
@@ -108,6 +144,84 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        serving_warehouse_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    stock_balances (part_id, warehouse_id) {
+        part_id -> Uuid,
+        warehouse_id -> Uuid,
+        bin -> Nullable<Text>,
+        on_hand -> Numeric,
+        reserved -> Numeric,
+        on_order -> Numeric,
+        reorder_point -> Nullable<Numeric>,
+        reorder_quantity -> Nullable<Numeric>,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    stock_movements (id) {
+        id -> Uuid,
+        kind -> Text,
+        part_id -> Uuid,
+        warehouse_id -> Uuid,
+        quantity -> Numeric,
+        unit_cost -> Nullable<Numeric>,
+        supplier -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        ticket_id -> Nullable<Uuid>,
+        transfer_id -> Nullable<Uuid>,
+        reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        reverses_id -> Nullable<Uuid>,
+        stocktake_id -> Nullable<Uuid>,
+        occurred_at -> Timestamptz,
+        recorded_at -> Timestamptz,
+        recorded_by -> Text,
+    }
+}
+
+diesel::table! {
+    stock_reservations (id) {
+        id -> Uuid,
+        ticket_id -> Uuid,
+        part_id -> Uuid,
+        warehouse_id -> Uuid,
+        quantity -> Numeric,
+        shortage -> Numeric,
+        issued -> Numeric,
+        status -> Text,
+        release_reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    stocktake_lines (stocktake_id, part_id) {
+        stocktake_id -> Uuid,
+        part_id -> Uuid,
+        expected -> Numeric,
+        counted -> Numeric,
+        movement_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    stocktakes (id) {
+        id -> Uuid,
+        warehouse_id -> Uuid,
+        counted_at -> Timestamptz,
+        posted_at -> Timestamptz,
+        posted_by -> Text,
+        note -> Nullable<Text>,
     }
 }
 
@@ -124,6 +238,21 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        van_warehouse_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    warehouses (id) {
+        id -> Uuid,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        site_id -> Nullable<Uuid>,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
     }
 }
 
@@ -132,8 +261,19 @@ diesel::joinable!(asset_meters -> assets (asset_id));
 diesel::joinable!(assets -> equipment_models (model_id));
 diesel::joinable!(assets -> sites (site_id));
 diesel::joinable!(devices -> assets (asset_id));
+diesel::joinable!(part_models -> equipment_models (model_id));
+diesel::joinable!(part_models -> parts (part_id));
+diesel::joinable!(part_suppliers -> parts (part_id));
 diesel::joinable!(sites -> customers (customer_id));
+diesel::joinable!(stock_balances -> parts (part_id));
+diesel::joinable!(stock_balances -> warehouses (warehouse_id));
+diesel::joinable!(stock_movements -> stocktakes (stocktake_id));
+diesel::joinable!(stocktake_lines -> parts (part_id));
+diesel::joinable!(stocktake_lines -> stock_movements (movement_id));
+diesel::joinable!(stocktake_lines -> stocktakes (stocktake_id));
+diesel::joinable!(stocktakes -> warehouses (warehouse_id));
 diesel::joinable!(technicians -> sites (home_site_id));
+diesel::joinable!(technicians -> warehouses (van_warehouse_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -143,6 +283,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     equipment_models,
     idempotency_records,
+    part_models,
+    part_suppliers,
+    parts,
     sites,
+    stock_balances,
+    stock_movements,
+    stock_reservations,
+    stocktake_lines,
+    stocktakes,
     technicians,
+    warehouses,
 );

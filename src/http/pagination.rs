@@ -49,6 +49,18 @@ impl PageParams {
     }
 }
 
+/// The checked limit and decoded cursor of a list query's `limit` and `cursor`.
+pub fn paging<K: DeserializeOwned>(
+    limit: Option<i64>,
+    cursor: Option<&str>,
+) -> AppResult<(i64, Option<K>)> {
+    let params = PageParams {
+        limit,
+        cursor: cursor.map(str::to_owned),
+    };
+    Ok((params.limit()?, params.after()?))
+}
+
 pub fn encode_cursor<K: Serialize>(key: &K) -> String {
     let json = serde_json::to_vec(key).unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)

@@ -65,6 +65,7 @@ impl Modify for Security {
 fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::auth::routes::configure(cfg);
     crate::installed_base::configure(cfg);
+    crate::inventory::configure(cfg);
 }
 
 /// The application and its OpenAPI document. `state` is `None` only when the document

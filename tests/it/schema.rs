@@ -127,16 +127,17 @@ fn render(conn: &mut PgConnection) -> String {
         }
         out.push_str("    }\n}\n");
     }
-    // print-schema writes a joinable! only for an unambiguous, non-self reference
+    // print-schema writes a joinable! only for an unambiguous, non-self reference: two
+    // references between the same tables (in either direction) give none
+    let pair = |f: &Fk| {
+        let mut p = [f.child.clone(), f.parent.clone()];
+        p.sort();
+        p
+    };
     let mut joinables: Vec<String> = fks
         .iter()
         .filter(|f| f.child != f.parent)
-        .filter(|f| {
-            fks.iter()
-                .filter(|g| g.child == f.child && g.parent == f.parent)
-                .count()
-                == 1
-        })
+        .filter(|f| fks.iter().filter(|g| pair(g) == pair(f)).count() == 1)
         .map(|f| {
             format!(
                 "diesel::joinable!({} -> {} ({}));\n",

@@ -1,0 +1,15 @@
+DROP TABLE stock_reservations;
+DROP TABLE stocktake_lines;
+DROP TABLE stock_movements;
+DROP TABLE stocktakes;
+DROP TABLE stock_balances;
+DROP FUNCTION stock_balances_derived();
+DROP FUNCTION stock_reservations_apply();
+DROP FUNCTION stock_movements_append_only();
+DROP FUNCTION stock_movements_apply();
+DROP TABLE part_suppliers;
+DROP TABLE part_models;
+DROP TABLE parts;
+ALTER TABLE technicians DROP COLUMN van_warehouse_id;
+ALTER TABLE sites DROP COLUMN serving_warehouse_id;
+DROP TABLE warehouses;
