@@ -67,6 +67,10 @@ pub struct Problem {
     /// For an invalid transition: the states that may follow the current one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// For insufficient stock: the quantity that could be had (an exact decimal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2.5")]
+    pub available: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +88,9 @@ pub enum AppError {
         detail: String,
         allowed: Option<Vec<String>>,
     },
+    /// Not enough stock: 409 carrying how much is available.
+    #[error("{detail}")]
+    InsufficientStock { detail: String, available: String },
     #[error("{detail}")]
     Validation {
         detail: String,
@@ -132,6 +139,11 @@ impl AppError {
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::InsufficientStock { .. } => (
+                StatusCode::CONFLICT,
+                "insufficient-stock",
+                "Insufficient stock",
+            ),
             Self::Validation { .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
@@ -167,6 +179,10 @@ impl AppError {
             Self::Conflict { allowed, .. } => (Vec::new(), allowed.clone()),
             _ => (Vec::new(), None),
         };
+        let available = match self {
+            Self::InsufficientStock { available, .. } => Some(available.clone()),
+            _ => None,
+        };
         Problem {
             kind: format!("https://mainspring.dev/problems/{slug}"),
             title: title.to_owned(),
@@ -174,6 +190,7 @@ impl AppError {
             detail,
             errors,
             allowed,
+            available,
         }
     }
 }

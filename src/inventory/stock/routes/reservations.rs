@@ -1,0 +1,163 @@
+//! Reservations of stock for tickets.
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{Caller, Role};
+use crate::error::{AppError, AppResult};
+use crate::http::docs::{CreateErrors, GetErrors, ListErrors};
+use crate::http::extract::{Json, Query};
+use crate::http::pagination::{page, paging, Page};
+use crate::http::AppState;
+use crate::ids::{PartId, ReservationId, TicketId, WarehouseId};
+use crate::inventory::stock::reservation::{
+    self, NewRelease, NewReservation, Reservation, ReservationFilter, ReservationStatus,
+};
+use crate::validate::Errors;
+
+/// Filters of the reservation list; all given filters must match.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    pub ticket_id: Option<TicketId>,
+    pub part_id: Option<PartId>,
+    pub warehouse_id: Option<WarehouseId>,
+    pub status: Option<ReservationStatus>,
+    /// `true`: only reservations still waiting for stock (backorders).
+    pub short: Option<bool>,
+    /// How many items to return (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// List reservations in creation order.
+#[utoipa::path(
+    tag = "stock",
+    params(ListQuery),
+    responses((status = 200, description = "A page of reservations", body = Page<Reservation>), ListErrors),
+    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+)]
+#[get("/stock/reservations")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> AppResult<web::Json<Page<Reservation>>> {
+    caller.require_read()?;
+    let (limit, after) = paging::<ReservationId>(q.limit, q.cursor.as_deref())?;
+    let filter = ReservationFilter {
+        ticket_id: q.ticket_id,
+        part_id: q.part_id,
+        warehouse_id: q.warehouse_id,
+        status: q.status,
+        short: q.short,
+    };
+    let rows = state
+        .db
+        .run(move |conn| Ok(reservation::list(conn, &filter, after, limit + 1)?))
+        .await?;
+    Ok(web::Json(page(rows, limit, |r| r.id)))
+}
+
+/// Reserve stock at a warehouse for a ticket. Reserving again for the same ticket, part
+/// and warehouse adds to its open reservation. More than is available is 409 (with
+/// `available`), unless `allow_shortage` records the rest as a shortage.
+#[utoipa::path(
+    tag = "stock",
+    request_body = NewReservation,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
+    responses((status = 201, description = "The ticket's reservation", body = Reservation), CreateErrors),
+    security(("bearer" = ["admin", "planner", "warehouse"]))
+)]
+#[post("/stock/reservations")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Json(body): Json<NewReservation>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Planner, Role::Warehouse])?;
+    let who = caller.name.clone();
+    let r = state
+        .db
+        .transaction(move |conn| {
+            let mut e = Errors::new();
+            if !body.quantity.is_positive() {
+                e.add("quantity", "must be more than 0");
+            }
+            let note = e.opt_text("note", body.note.as_deref(), 2000);
+            if !crate::inventory::parts::store::exists(conn, body.part_id)? {
+                e.add("part_id", format!("no part {}", body.part_id));
+            }
+            if !crate::inventory::warehouses::store::exists(conn, body.warehouse_id)? {
+                e.add(
+                    "warehouse_id",
+                    format!("no warehouse {}", body.warehouse_id),
+                );
+            }
+            e.finish()?;
+            reservation::reserve(conn, &body, note, &who)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Read one reservation.
+#[utoipa::path(
+    tag = "stock",
+    params(("id" = ReservationId, Path, description = "Reservation id")),
+    responses((status = 200, description = "The reservation", body = Reservation), GetErrors),
+    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+)]
+#[get("/stock/reservations/{id}")]
+pub async fn read(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ReservationId>,
+) -> AppResult<web::Json<Reservation>> {
+    caller.require_read()?;
+    let id = id.into_inner();
+    Ok(web::Json(
+        state
+            .db
+            .run(move |conn| {
+                reservation::find(conn, id)?.ok_or_else(|| AppError::not_found("reservation", id))
+            })
+            .await?,
+    ))
+}
+
+/// Release an open reservation: what it held becomes available (and fills other
+/// tickets' shortages first). 409 when it is not open.
+#[utoipa::path(
+    tag = "stock",
+    params(
+        ("id" = ReservationId, Path, description = "Reservation id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
+    ),
+    request_body = NewRelease,
+    responses((status = 200, description = "The released reservation", body = Reservation), CreateErrors),
+    security(("bearer" = ["admin", "planner", "warehouse"]))
+)]
+#[post("/stock/reservations/{id}/release")]
+pub async fn release(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ReservationId>,
+    Json(body): Json<NewRelease>,
+) -> AppResult<web::Json<Reservation>> {
+    caller.require(&[Role::Planner, Role::Warehouse])?;
+    let id = id.into_inner();
+    let mut e = Errors::new();
+    let reason = e.code("reason", body.reason.as_deref().unwrap_or("manual"), 32);
+    e.finish()?;
+    Ok(web::Json(
+        state
+            .db
+            .transaction(move |conn| reservation::release(conn, id, &reason))
+            .await?,
+    ))
+}

@@ -1,0 +1,49 @@
+//! Fixtures shared by the inventory tests: warehouses, parts and stock through the API.
+
+use serde_json::{json, Value};
+
+use crate::support::TestApp;
+
+pub async fn warehouse(app: &TestApp, code: &str) -> String {
+    app.create(
+        "/api/v1/warehouses",
+        json!({"code": code, "name": format!("Store {code}"), "kind": "central"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub async fn part(app: &TestApp, sku: &str) -> String {
+    app.create(
+        "/api/v1/parts",
+        json!({"sku": sku, "name": format!("Part {sku}"), "unit_cost": "2"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+pub async fn receive(app: &TestApp, part: &str, warehouse: &str, qty: &str, cost: &str) -> Value {
+    app.create(
+        "/api/v1/stock/movements",
+        json!({"kind": "receipt", "part_id": part, "warehouse_id": warehouse, "quantity": qty, "unit_cost": cost}),
+    )
+    .await
+}
+
+pub fn ticket() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The balance's (on_hand, reserved, available) as strings.
+pub async fn level(app: &TestApp, part: &str, warehouse: &str) -> (String, String, String) {
+    let (status, b) = app
+        .get(&format!("/api/v1/stock/balances/{part}/{warehouse}"))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let s = |k: &str| b[k].as_str().unwrap().to_owned();
+    (s("on_hand"), s("reserved"), s("available"))
+}
