@@ -1,4 +1,5 @@
-//! Sites: hierarchy, time zones, customer inheritance, cycles refused, CSV.
+//! Sites: hierarchy, time zones, customer inheritance, cycles refused, serving
+//! warehouses, CSV.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -7,6 +8,17 @@ use crate::support::{assert_problem, problem_fields, TestApp, ADMIN_KEY};
 
 async fn customer(app: &TestApp, name: &str) -> String {
     app.create("/api/v1/customers", json!({"name": name})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn warehouse(app: &TestApp, code: &str) -> String {
+    app.create(
+        "/api/v1/warehouses",
+        json!({"code": code, "name": format!("Store {code}"), "kind": "central"}),
+    )
+    .await["id"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -227,4 +239,183 @@ async fn site_writes_need_the_planner_role() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+}
+
+#[actix_web::test]
+async fn a_serving_warehouse_is_set_inherited_by_new_sub_sites_changed_and_cleared() {
+    let app = TestApp::start().await;
+    let north = warehouse(&app, "NORTH").await;
+    let south = warehouse(&app, "SOUTH").await;
+    let plant = app
+        .create(
+            "/api/v1/sites",
+            json!({"name": "Plant", "time_zone": "UTC", "serving_warehouse_id": north}),
+        )
+        .await;
+    assert_eq!(plant["serving_warehouse_id"], north.as_str());
+    let plant_path = format!("/api/v1/sites/{}", plant["id"].as_str().unwrap());
+
+    // a sub-site created without one takes its parent's; one that names one keeps it
+    let hall = app
+        .create(
+            "/api/v1/sites",
+            json!({"name": "Hall", "parent_id": plant["id"]}),
+        )
+        .await;
+    assert_eq!(hall["serving_warehouse_id"], north.as_str());
+    let hall_path = format!("/api/v1/sites/{}", hall["id"].as_str().unwrap());
+    let line = app
+        .create(
+            "/api/v1/sites",
+            json!({"name": "Line", "parent_id": hall["id"], "serving_warehouse_id": south}),
+        )
+        .await;
+    assert_eq!(line["serving_warehouse_id"], south.as_str());
+    let depot = app
+        .create(
+            "/api/v1/sites",
+            json!({"name": "Depot", "time_zone": "UTC"}),
+        )
+        .await;
+    assert!(depot["serving_warehouse_id"].is_null());
+
+    let (_, v) = app
+        .get(&format!("/api/v1/sites?serving_warehouse_id={north}"))
+        .await;
+    assert_eq!(names(&v), ["Plant", "Hall"]);
+
+    // other changes keep it; the parent's later change is not carried down
+    let (s, v) = app.patch(&hall_path, json!({"name": "Hall 1"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["serving_warehouse_id"], north.as_str());
+    let (s, v) = app
+        .patch(&plant_path, json!({"serving_warehouse_id": south}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["serving_warehouse_id"], south.as_str());
+    let (_, v) = app.get(&hall_path).await;
+    assert_eq!(v["serving_warehouse_id"], north.as_str());
+
+    // `null` clears it, also on a sub-site whose parent has one
+    let (s, v) = app
+        .patch(&hall_path, json!({"serving_warehouse_id": null}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["serving_warehouse_id"].is_null(), "{v}");
+    let (_, v) = app.get(&hall_path).await;
+    assert!(v["serving_warehouse_id"].is_null(), "{v}");
+
+    let (_, v) = app
+        .get(&format!("/api/v1/sites?serving_warehouse_id={south}"))
+        .await;
+    assert_eq!(names(&v), ["Plant", "Line"]);
+    let (s, v) = app.get("/api/v1/sites?serving_warehouse_id=north").await;
+    assert_problem(s, &v, 422);
+    assert_eq!(problem_fields(&v), ["serving_warehouse_id"]);
+
+    // a warehouse that serves a site cannot be deleted
+    let (s, v) = app.delete(&format!("/api/v1/warehouses/{south}")).await;
+    assert_problem(s, &v, 409);
+}
+
+#[actix_web::test]
+async fn an_unknown_serving_warehouse_is_refused_naming_the_field() {
+    let app = TestApp::start().await;
+    let unknown = "0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f";
+    let (s, v) = app
+        .post(
+            "/api/v1/sites",
+            json!({"name": "X", "time_zone": "UTC", "serving_warehouse_id": unknown}),
+        )
+        .await;
+    assert_problem(s, &v, 422);
+    assert_eq!(problem_fields(&v), ["serving_warehouse_id"]);
+    assert_eq!(v["errors"][0]["reason"], format!("no warehouse {unknown}"));
+
+    let site = app
+        .create("/api/v1/sites", json!({"name": "X", "time_zone": "UTC"}))
+        .await;
+    let path = format!("/api/v1/sites/{}", site["id"].as_str().unwrap());
+    let (s, v) = app
+        .patch(&path, json!({"serving_warehouse_id": unknown}))
+        .await;
+    assert_problem(s, &v, 422);
+    assert_eq!(problem_fields(&v), ["serving_warehouse_id"]);
+    let (s, v) = app
+        .patch(&path, json!({"serving_warehouse_id": "NORTH"}))
+        .await;
+    assert_problem(s, &v, 422);
+    assert_eq!(problem_fields(&v), ["serving_warehouse_id"]);
+    let (_, v) = app.get(&path).await;
+    assert!(v["serving_warehouse_id"].is_null());
+}
+
+#[actix_web::test]
+async fn the_serving_warehouse_round_trips_through_csv() {
+    let app = TestApp::start().await;
+    let north = warehouse(&app, "NORTH").await;
+    let csv = format!(
+        "id,name,parent_id,kind,time_zone,serving_warehouse_id\n\
+         0193a4b2-7c1e-7d2a-9f00-00000000000a,Plant,,site,Europe/Berlin,{north}\n\
+         0193a4b2-7c1e-7d2a-9f00-00000000000b,Hall,0193a4b2-7c1e-7d2a-9f00-00000000000a,area,,\n\
+         ,Depot,,depot,UTC,\n"
+    );
+    let import = |body: String| {
+        app.request(Method::POST, "/api/v1/sites/import", Some(ADMIN_KEY))
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let res = import(csv).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"created": 3, "updated": 0})
+    );
+    let export = || async {
+        app.request(Method::GET, "/api/v1/sites/export", Some(ADMIN_KEY))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let text = export().await;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,name,customer_id,parent_id,kind,time_zone,address,serving_warehouse_id"
+    );
+    // the new sub-site inherited its parent's; the top-level depot has none
+    assert!(lines[1].starts_with("0193a4b2-7c1e-7d2a-9f00-00000000000a,Plant,"));
+    assert!(lines[1].ends_with(&format!(",{north}")), "{text}");
+    assert!(lines[2].contains(",Hall,") && lines[2].ends_with(&format!(",{north}")));
+    assert!(
+        lines[3].contains(",Depot,") && lines[3].ends_with(','),
+        "{text}"
+    );
+
+    // re-importing the export changes nothing; an emptied cell clears an existing site's
+    let res = import(text.clone()).await.unwrap();
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"created": 0, "updated": 3})
+    );
+    assert_eq!(export().await.lines().collect::<Vec<_>>(), lines);
+    let cleared = text.replacen(lines[2], lines[2].strip_suffix(north.as_str()).unwrap(), 1);
+    let res = import(cleared).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, hall) = app
+        .get("/api/v1/sites/0193a4b2-7c1e-7d2a-9f00-00000000000b")
+        .await;
+    assert!(hall["serving_warehouse_id"].is_null(), "{hall}");
+
+    // an unknown warehouse names the column and the line
+    let bad = "name,time_zone,serving_warehouse_id\nX,UTC,0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f\n";
+    let res = import(bad.to_owned()).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["errors"][0]["field"], "serving_warehouse_id");
+    assert_eq!(v["errors"][0]["line"], 2);
 }

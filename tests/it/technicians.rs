@@ -1,5 +1,5 @@
-//! Technicians: CRUD, the home site reference, filters, pagination, roles, bad inputs,
-//! and deleting a technician an API key is bound to.
+//! Technicians: CRUD, the home site and van references, filters, pagination, roles,
+//! bad inputs, and deleting a technician an API key is bound to.
 
 use diesel::RunQueryDsl;
 use reqwest::Method;
@@ -27,6 +27,17 @@ fn insert_site(app: &TestApp, name: &str) -> String {
         .execute(&mut app.conn())
         .unwrap();
     id.to_string()
+}
+
+async fn warehouse(app: &TestApp, code: &str, kind: &str) -> String {
+    app.create(
+        "/api/v1/warehouses",
+        json!({"code": code, "name": format!("Warehouse {code}"), "kind": kind}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[actix_web::test]
@@ -374,4 +385,147 @@ async fn technician_endpoints_check_roles() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+}
+
+#[actix_web::test]
+async fn a_technicians_van_is_set_changed_and_cleared() {
+    let app = TestApp::start().await;
+    let van1 = warehouse(&app, "VAN-1", "van").await;
+    let van2 = warehouse(&app, "VAN-2", "van").await;
+    let t = app
+        .create(
+            "/api/v1/technicians",
+            json!({"name": "Ana", "van_warehouse_id": van1}),
+        )
+        .await;
+    assert_eq!(t["van_warehouse_id"], van1.as_str());
+    let path = format!("/api/v1/technicians/{}", t["id"].as_str().unwrap());
+
+    let (s, v) = app.patch(&path, json!({"availability": "busy"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["van_warehouse_id"], van1.as_str());
+    let (s, v) = app.patch(&path, json!({"van_warehouse_id": van2})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["van_warehouse_id"], van2.as_str());
+    let (s, v) = app.patch(&path, json!({"van_warehouse_id": null})).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["van_warehouse_id"].is_null(), "{v}");
+    let (_, v) = app.get(&path).await;
+    assert!(v["van_warehouse_id"].is_null(), "{v}");
+
+    let t = app
+        .create("/api/v1/technicians", json!({"name": "Ben"}))
+        .await;
+    assert!(t["van_warehouse_id"].is_null());
+}
+
+#[actix_web::test]
+async fn a_van_must_exist_and_be_a_warehouse_of_kind_van() {
+    let app = TestApp::start().await;
+    let central = warehouse(&app, "CENTRAL", "central").await;
+    let cabinet = warehouse(&app, "CAB-1", "cabinet").await;
+
+    let (s, v) = app
+        .post(
+            "/api/v1/technicians",
+            json!({"name": "Ana", "van_warehouse_id": UNKNOWN_ID}),
+        )
+        .await;
+    assert_problem(s, &v, 422);
+    assert_eq!(problem_fields(&v), ["van_warehouse_id"]);
+    assert_eq!(
+        v["errors"][0]["reason"],
+        format!("no warehouse {UNKNOWN_ID}")
+    );
+    for (w, kind) in [(&central, "central"), (&cabinet, "cabinet")] {
+        let (s, v) = app
+            .post(
+                "/api/v1/technicians",
+                json!({"name": "Ana", "van_warehouse_id": w}),
+            )
+            .await;
+        assert_problem(s, &v, 422);
+        assert_eq!(problem_fields(&v), ["van_warehouse_id"]);
+        assert_eq!(
+            v["errors"][0]["reason"],
+            format!("warehouse {w} is a {kind} warehouse, not a van")
+        );
+    }
+
+    let t = app
+        .create("/api/v1/technicians", json!({"name": "Ana"}))
+        .await;
+    let path = format!("/api/v1/technicians/{}", t["id"].as_str().unwrap());
+    for body in [
+        json!({"van_warehouse_id": UNKNOWN_ID}),
+        json!({"van_warehouse_id": central}),
+        json!({"van_warehouse_id": "VAN-1"}),
+    ] {
+        let (s, v) = app.patch(&path, body.clone()).await;
+        assert_problem(s, &v, 422);
+        assert_eq!(problem_fields(&v), ["van_warehouse_id"], "{body}");
+    }
+    let (_, v) = app.get(&path).await;
+    assert!(v["van_warehouse_id"].is_null());
+    assert_eq!(v["version"], 1);
+}
+
+#[actix_web::test]
+async fn a_van_already_driven_by_another_technician_is_a_conflict() {
+    let app = TestApp::start().await;
+    let van = warehouse(&app, "VAN-1", "van").await;
+    let ana = app
+        .create(
+            "/api/v1/technicians",
+            json!({"name": "Ana", "van_warehouse_id": van}),
+        )
+        .await;
+    let ana_path = format!("/api/v1/technicians/{}", ana["id"].as_str().unwrap());
+
+    let (s, v) = app
+        .post(
+            "/api/v1/technicians",
+            json!({"name": "Ben", "van_warehouse_id": van}),
+        )
+        .await;
+    assert_problem(s, &v, 409);
+    assert_eq!(
+        v["detail"],
+        format!("warehouse {van} is already the van of another technician")
+    );
+    let (_, v) = app.get("/api/v1/technicians?q=ben").await;
+    assert!(names(&v).is_empty());
+
+    let ben = app
+        .create("/api/v1/technicians", json!({"name": "Ben"}))
+        .await;
+    let ben_path = format!("/api/v1/technicians/{}", ben["id"].as_str().unwrap());
+    let (s, v) = app.patch(&ben_path, json!({"van_warehouse_id": van})).await;
+    assert_problem(s, &v, 409);
+    assert_eq!(
+        v["detail"],
+        format!("warehouse {van} is already the van of another technician")
+    );
+    let (_, v) = app.get(&ben_path).await;
+    assert!(v["van_warehouse_id"].is_null());
+
+    // setting a technician's own van again is no conflict; once Ana gives it up, Ben takes it
+    let (s, v) = app
+        .patch(
+            &ana_path,
+            json!({"van_warehouse_id": van, "name": "Ana Lima"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .patch(&ana_path, json!({"van_warehouse_id": null}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app.patch(&ben_path, json!({"van_warehouse_id": van})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["van_warehouse_id"], van.as_str());
+
+    // a van that is a technician's cannot be deleted
+    let (s, v) = app.delete(&format!("/api/v1/warehouses/{van}")).await;
+    assert_problem(s, &v, 409);
 }

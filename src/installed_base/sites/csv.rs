@@ -1,4 +1,5 @@
-//! Sites as CSV. Columns: `id,name,customer_id,parent_id,kind,time_zone,address`.
+//! Sites as CSV. Columns:
+//! `id,name,customer_id,parent_id,kind,time_zone,address,serving_warehouse_id`.
 //! Rows may refer to parents defined earlier in the same file (by `id`).
 
 use actix_web::{get, post, web, HttpResponse};
@@ -11,7 +12,7 @@ use crate::csvio::{self, empty_as_none, CsvBody, ImportReport, Written};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, ListErrors};
 use crate::http::AppState;
-use crate::ids::{CustomerId, SiteId};
+use crate::ids::{CustomerId, SiteId, WarehouseId};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +30,8 @@ pub struct SiteCsv {
     pub time_zone: Option<String>,
     #[serde(default, deserialize_with = "empty_as_none")]
     pub address: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub serving_warehouse_id: Option<WarehouseId>,
 }
 
 impl From<&Site> for SiteCsv {
@@ -41,6 +44,7 @@ impl From<&Site> for SiteCsv {
             kind: Some(s.kind.0),
             time_zone: Some(s.time_zone.clone()),
             address: s.address.clone(),
+            serving_warehouse_id: s.serving_warehouse_id,
         }
     }
 }
@@ -50,7 +54,7 @@ impl From<&Site> for SiteCsv {
     tag = "sites",
     responses(
         (status = 200, description = "All sites as CSV", content_type = "text/csv", body = String,
-         example = "id,name,customer_id,parent_id,kind,time_zone,address\n0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f,Hamburg brewery,0193a4b2-7c1e-7d2a-9f00-000000000001,,site,Europe/Berlin,\n"),
+         example = "id,name,customer_id,parent_id,kind,time_zone,address,serving_warehouse_id\n0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f,Hamburg brewery,0193a4b2-7c1e-7d2a-9f00-000000000001,,site,Europe/Berlin,,0193a4b2-7c1e-7d2a-9f00-000000000002\n"),
         ListErrors
     ),
     security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
@@ -80,10 +84,12 @@ pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
 }
 
 /// Import sites from CSV, all or nothing. A row whose `id` exists updates that site;
-/// other rows create sites. A row may name a parent from an earlier row.
+/// other rows create sites. A row may name a parent from an earlier row. An empty
+/// `serving_warehouse_id` gives a new sub-site its parent's and clears an existing
+/// site's.
 #[utoipa::path(
     tag = "sites",
-    request_body(content = String, content_type = "text/csv", description = "Columns: id (optional), name, customer_id, parent_id, kind, time_zone, address",
+    request_body(content = String, content_type = "text/csv", description = "Columns: id (optional), name, customer_id, parent_id, kind, time_zone, address, serving_warehouse_id",
         example = "id,name,customer_id,parent_id,kind,time_zone\n,Hamburg brewery,0193a4b2-7c1e-7d2a-9f00-000000000001,,site,Europe/Berlin\n"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
     responses((status = 200, description = "Imported", body = ImportReport), CreateErrors),
@@ -113,6 +119,11 @@ pub async fn import(
                     kind: r.kind,
                     time_zone: r.time_zone,
                     address: r.address,
+                    // a new site without one inherits; an updated one is as the row says
+                    serving_warehouse_id: match existing {
+                        Some(_) => Some(r.serving_warehouse_id),
+                        None => r.serving_warehouse_id.map(Some),
+                    },
                 };
                 let row = store::resolve(conn, draft, existing.as_ref().map(|s| s.id))?;
                 match existing {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ids::{CustomerId, SiteId};
+use crate::ids::{CustomerId, SiteId, WarehouseId};
 use crate::schema::sites;
 use crate::validate::nullable;
 
@@ -68,6 +68,8 @@ pub struct Site {
     #[schema(example = "Europe/Berlin")]
     pub time_zone: String,
     pub address: Option<String>,
+    /// The warehouse the site's parts come from.
+    pub serving_warehouse_id: Option<WarehouseId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Incremented by every change; send it back in a PATCH to refuse lost updates.
@@ -90,7 +92,7 @@ fn serialize_kind<S: serde::Serializer>(k: &KindColumn, s: S) -> Result<S::Ok, S
 }
 
 /// A new site. A sub-site (with `parent_id`) takes its parent's customer and, unless
-/// given, its time zone.
+/// given, its time zone and serving warehouse.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Bottling hall", "parent_id": "0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f", "kind": "area"}))]
@@ -104,6 +106,10 @@ pub struct NewSite {
     #[schema(example = "Europe/Berlin")]
     pub time_zone: Option<String>,
     pub address: Option<String>,
+    /// The warehouse the site's parts come from (must exist). Omitted (or `null`) on a
+    /// sub-site: its parent's, copied when the sub-site is created; later changes to
+    /// the parent's are not carried down.
+    pub serving_warehouse_id: Option<WarehouseId>,
 }
 
 /// Changes to a site: absent fields stay as they are; `null` clears a nullable one.
@@ -124,6 +130,10 @@ pub struct SitePatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
+    /// The warehouse the site's parts come from (must exist); `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<WarehouseId>)]
+    pub serving_warehouse_id: Option<Option<WarehouseId>>,
     /// The version the change is based on; a different current version is 409.
     pub version: Option<i32>,
 }
@@ -138,4 +148,5 @@ pub struct SiteRow {
     pub kind: String,
     pub time_zone: String,
     pub address: Option<String>,
+    pub serving_warehouse_id: Option<WarehouseId>,
 }

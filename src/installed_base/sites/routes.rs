@@ -14,7 +14,7 @@ use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, Updat
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{page, Page, PageParams};
 use crate::http::AppState;
-use crate::ids::{CustomerId, SiteId};
+use crate::ids::{CustomerId, SiteId, WarehouseId};
 use crate::validate::check_version;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -42,6 +42,8 @@ pub struct ListQuery {
     /// This site and every site below it.
     pub under: Option<SiteId>,
     pub kind: Option<SiteKind>,
+    /// Served by this warehouse.
+    pub serving_warehouse_id: Option<WarehouseId>,
     /// How many items to return (1 to 500, default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -75,6 +77,7 @@ async fn list(
         top_level: q.top_level,
         under: q.under,
         kind: q.kind,
+        serving_warehouse_id: q.serving_warehouse_id,
     };
     let rows = state
         .db
@@ -105,6 +108,7 @@ async fn create(
         kind: body.kind,
         time_zone: body.time_zone,
         address: body.address,
+        serving_warehouse_id: body.serving_warehouse_id.map(Some),
     };
     let site = state
         .db
@@ -166,6 +170,10 @@ async fn update(
                     kind: Some(p.kind.unwrap_or(current.kind.0)),
                     time_zone: Some(p.time_zone.unwrap_or(current.time_zone)),
                     address: p.address.unwrap_or(current.address),
+                    serving_warehouse_id: Some(
+                        p.serving_warehouse_id
+                            .unwrap_or(current.serving_warehouse_id),
+                    ),
                 };
                 let row = store::resolve(conn, draft, Some(id))?;
                 store::write(conn, id, &row)
@@ -175,7 +183,8 @@ async fn update(
     Ok(web::Json(site))
 }
 
-/// Delete a site that nothing references (409 while sub-sites, assets or technicians do).
+/// Delete a site that nothing references (409 while sub-sites, assets, technicians or
+/// warehouses do).
 #[utoipa::path(
     tag = "sites",
     params(("id" = SiteId, Path, description = "Site id")),

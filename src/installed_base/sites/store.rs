@@ -1,5 +1,6 @@
-//! Site queries and the rules that need the database: the parent and customer must
-//! exist, a sub-site shares its parent's customer, and no site moves under itself.
+//! Site queries and the rules that need the database: the parent, customer and serving
+//! warehouse must exist, a sub-site shares its parent's customer, and no site moves
+//! under itself.
 
 use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
@@ -7,8 +8,9 @@ use diesel::sql_types::Uuid as SqlUuid;
 use super::model::{Site, SiteKind, SiteRow};
 use crate::db::sql::{contains_pattern, lower};
 use crate::error::{AppError, AppResult};
-use crate::ids::{CustomerId, SiteId};
+use crate::ids::{CustomerId, SiteId, WarehouseId};
 use crate::installed_base::customers;
+use crate::inventory::warehouses;
 use crate::schema::sites;
 use crate::validate::Errors;
 
@@ -21,6 +23,9 @@ pub struct Draft {
     pub kind: Option<SiteKind>,
     pub time_zone: Option<String>,
     pub address: Option<String>,
+    /// `None`: not given, so a sub-site takes its parent's (a new site); `Some(w)`:
+    /// exactly `w` (a change, or a new site that names one).
+    pub serving_warehouse_id: Option<Option<WarehouseId>>,
 }
 
 /// Check a draft against the database. `this` is the site being changed, if any.
@@ -71,6 +76,16 @@ pub fn resolve(conn: &mut PgConnection, d: Draft, this: Option<SiteId>) -> AppRe
             String::new()
         }
     };
+    if let Some(Some(w)) = d.serving_warehouse_id {
+        if !warehouses::store::exists(conn, w)? {
+            e.add("serving_warehouse_id", format!("no warehouse {w}"));
+        }
+    }
+    let serving_warehouse_id = match (d.serving_warehouse_id, &parent) {
+        (Some(w), _) => w,
+        (None, Some(p)) => p.serving_warehouse_id,
+        (None, None) => None,
+    };
     let kind = d.kind.unwrap_or(if parent.is_some() {
         SiteKind::Area
     } else {
@@ -84,6 +99,7 @@ pub fn resolve(conn: &mut PgConnection, d: Draft, this: Option<SiteId>) -> AppRe
         kind: kind.as_str().to_owned(),
         time_zone,
         address,
+        serving_warehouse_id,
     })
 }
 
@@ -181,6 +197,7 @@ pub struct SiteFilter {
     /// This site and everything below it.
     pub under: Option<SiteId>,
     pub kind: Option<SiteKind>,
+    pub serving_warehouse_id: Option<WarehouseId>,
 }
 
 pub fn list(
@@ -212,6 +229,9 @@ pub fn list(
     }
     if let Some(kind) = f.kind {
         q = q.filter(sites::kind.eq(kind.as_str()));
+    }
+    if let Some(w) = f.serving_warehouse_id {
+        q = q.filter(sites::serving_warehouse_id.eq(w));
     }
     if let Some(after) = after {
         q = q.filter(sites::id.gt(after));

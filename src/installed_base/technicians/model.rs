@@ -1,5 +1,6 @@
 //! Technician records, their availability, and the request bodies that create and
-//! change them. Validation lives here; queries (and the home site's existence) in `store`.
+//! change them. Validation lives here; queries (and the lookups of the home site and
+//! the van) in `store`.
 
 use std::io::Write;
 
@@ -14,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::types::TextList;
-use crate::ids::{SiteId, TechnicianId};
+use crate::ids::{SiteId, TechnicianId, WarehouseId};
+use crate::inventory::warehouses::WarehouseKind;
 use crate::schema::technicians;
 use crate::validate::{nullable, Errors};
 
@@ -98,6 +100,8 @@ pub struct Technician {
     pub skills: TextList,
     /// The site the technician starts from.
     pub home_site_id: Option<SiteId>,
+    /// The technician's service van: a warehouse of kind `van`, no other technician's.
+    pub van_warehouse_id: Option<WarehouseId>,
     /// An inactive technician is kept for history but gets no new work.
     pub active: bool,
     pub availability: Availability,
@@ -124,6 +128,9 @@ pub struct NewTechnician {
     /// Must name an existing site.
     #[serde(default)]
     pub home_site_id: Option<SiteId>,
+    /// Must name a warehouse of kind `van` that is no other technician's van.
+    #[serde(default)]
+    pub van_warehouse_id: Option<WarehouseId>,
     /// Defaults to `true`.
     #[serde(default)]
     pub active: Option<bool>,
@@ -148,6 +155,10 @@ pub struct TechnicianPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<SiteId>)]
     pub home_site_id: Option<Option<SiteId>>,
+    /// A warehouse of kind `van` that is no other technician's van; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<WarehouseId>)]
+    pub van_warehouse_id: Option<Option<WarehouseId>>,
     pub active: Option<bool>,
     pub availability: Option<Availability>,
     /// The version the change is based on; a different current version is 409.
@@ -163,6 +174,7 @@ pub struct Draft<'a> {
     pub phone: Option<&'a str>,
     pub skills: &'a [String],
     pub home_site_id: Option<SiteId>,
+    pub van_warehouse_id: Option<WarehouseId>,
     pub active: bool,
     pub availability: Availability,
 }
@@ -175,6 +187,7 @@ impl<'a> Draft<'a> {
             phone: new.phone.as_deref(),
             skills: &new.skills,
             home_site_id: new.home_site_id,
+            van_warehouse_id: new.van_warehouse_id,
             active: new.active.unwrap_or(true),
             availability: new.availability.unwrap_or_default(),
         }
@@ -193,6 +206,7 @@ impl<'a> Draft<'a> {
             },
             skills: patch.skills.as_deref().unwrap_or(&current.skills.0),
             home_site_id: patch.home_site_id.unwrap_or(current.home_site_id),
+            van_warehouse_id: patch.van_warehouse_id.unwrap_or(current.van_warehouse_id),
             active: patch.active.unwrap_or(current.active),
             availability: patch.availability.unwrap_or(current.availability),
         }
@@ -211,14 +225,25 @@ pub struct TechnicianRow {
     pub skills: Vec<String>,
     #[diesel(treat_none_as_null = true)]
     pub home_site_id: Option<SiteId>,
+    #[diesel(treat_none_as_null = true)]
+    pub van_warehouse_id: Option<WarehouseId>,
     pub active: bool,
     pub availability: Availability,
 }
 
+/// What the store found for a draft's references.
+#[derive(Debug, Clone, Copy)]
+pub struct Lookups {
+    /// Whether `home_site_id` (when given) names an existing site.
+    pub home_site_known: bool,
+    /// The kind of the warehouse `van_warehouse_id` names; `None` when there is none.
+    pub van_kind: Option<WarehouseKind>,
+}
+
 impl TechnicianRow {
-    /// Validate every field, reporting all problems at once. `home_site_known` says
-    /// whether `home_site_id` (when given) names an existing site; the store looks it up.
-    pub fn validate(d: &Draft<'_>, home_site_known: bool) -> Result<Self, crate::error::AppError> {
+    /// Validate every field, reporting all problems at once, given what the store found
+    /// for the references.
+    pub fn validate(d: &Draft<'_>, found: Lookups) -> Result<Self, crate::error::AppError> {
         let mut e = Errors::new();
         let name = e.text("name", d.name, 200);
         let email = e.opt_text("email", d.email, 200);
@@ -233,8 +258,16 @@ impl TechnicianRow {
         if skills.len() > MAX_SKILLS {
             e.add("skills", format!("at most {MAX_SKILLS} skills"));
         }
-        if let (Some(site), false) = (d.home_site_id, home_site_known) {
+        if let (Some(site), false) = (d.home_site_id, found.home_site_known) {
             e.add("home_site_id", format!("no site with id {site}"));
+        }
+        match (d.van_warehouse_id, found.van_kind) {
+            (Some(w), None) => e.add("van_warehouse_id", format!("no warehouse {w}")),
+            (Some(w), Some(kind)) if kind != WarehouseKind::Van => e.add(
+                "van_warehouse_id",
+                format!("warehouse {w} is a {kind} warehouse, not a van"),
+            ),
+            _ => {}
         }
         e.finish()?;
         Ok(Self {
@@ -243,6 +276,7 @@ impl TechnicianRow {
             phone,
             skills,
             home_site_id: d.home_site_id,
+            van_warehouse_id: d.van_warehouse_id,
             active: d.active,
             availability: d.availability,
         })
@@ -278,8 +312,17 @@ mod tests {
         assert_eq!(Availability::parse("asleep"), None);
     }
 
+    fn failing_fields(d: &Draft<'_>, found: Lookups) -> Vec<String> {
+        match TechnicianRow::validate(d, found) {
+            Err(crate::error::AppError::Validation { errors, .. }) => {
+                errors.into_iter().map(|f| f.field).collect()
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn every_bad_technician_field_is_reported_including_an_unknown_site() {
+    fn every_bad_technician_field_is_reported_including_an_unknown_site_and_van() {
         let skills = vec!["Hydraulics".to_owned(), "no spaces".to_owned()];
         let d = Draft {
             name: " ",
@@ -287,15 +330,51 @@ mod tests {
             phone: None,
             skills: &skills,
             home_site_id: Some(SiteId::new()),
+            van_warehouse_id: Some(WarehouseId::new()),
             active: true,
             availability: Availability::Available,
         };
-        let err = TechnicianRow::validate(&d, false).unwrap_err();
-        let crate::error::AppError::Validation { errors, .. } = err else {
-            panic!("expected a validation error, got {err:?}");
+        let found = Lookups {
+            home_site_known: false,
+            van_kind: None,
         };
-        let fields: Vec<_> = errors.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["name", "email", "skills[1]", "home_site_id"]);
+        assert_eq!(
+            failing_fields(&d, found),
+            [
+                "name",
+                "email",
+                "skills[1]",
+                "home_site_id",
+                "van_warehouse_id"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_van_must_be_a_warehouse_of_kind_van() {
+        let d = Draft {
+            name: "Ana",
+            email: None,
+            phone: None,
+            skills: &[],
+            home_site_id: None,
+            van_warehouse_id: Some(WarehouseId::new()),
+            active: true,
+            availability: Availability::Available,
+        };
+        for kind in [WarehouseKind::Central, WarehouseKind::Cabinet] {
+            let found = Lookups {
+                home_site_known: true,
+                van_kind: Some(kind),
+            };
+            assert_eq!(failing_fields(&d, found), ["van_warehouse_id"]);
+        }
+        let found = Lookups {
+            home_site_known: true,
+            van_kind: Some(WarehouseKind::Van),
+        };
+        let row = TechnicianRow::validate(&d, found).unwrap();
+        assert_eq!(row.van_warehouse_id, d.van_warehouse_id);
     }
 
     #[test]

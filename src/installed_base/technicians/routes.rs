@@ -82,7 +82,8 @@ async fn list(
     Ok(web::Json(page(rows, limit, |t| t.id)))
 }
 
-/// Create a technician (422 naming `home_site_id` when that site does not exist).
+/// Create a technician (422 naming `home_site_id` when that site does not exist, or
+/// `van_warehouse_id` when that is no van; 409 when the van is another technician's).
 #[utoipa::path(
     tag = "technicians",
     request_body = NewTechnician,
@@ -127,8 +128,8 @@ async fn read(
     ))
 }
 
-/// Change a technician. Absent fields stay; `null` clears `email`, `phone` or
-/// `home_site_id`; `version`, when given, must be current.
+/// Change a technician. Absent fields stay; `null` clears `email`, `phone`,
+/// `home_site_id` or `van_warehouse_id`; `version`, when given, must be current.
 #[utoipa::path(
     tag = "technicians",
     params(("id" = TechnicianId, Path, description = "Technician id")),

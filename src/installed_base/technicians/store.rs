@@ -1,14 +1,17 @@
-//! Technician queries. A home site must exist (checked here so the 422 names
-//! `home_site_id`; the foreign key is the guarantee). Deleting a technician that API
-//! keys still reference is refused by the foreign key (409).
+//! Technician queries. A home site and a van must exist, and the van be a warehouse of
+//! kind `van` (looked up here so the 422 names the field; the foreign keys are the
+//! guarantee). A van is one technician's: the unique index refuses a second (409).
+//! Deleting a technician that API keys still reference is refused by the foreign key
+//! (409).
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::model::{Availability, Draft, Technician, TechnicianPatch, TechnicianRow};
+use super::model::{Availability, Draft, Lookups, Technician, TechnicianPatch, TechnicianRow};
 use crate::db::sql::{contains_pattern, lower};
 use crate::error::{AppError, AppResult};
 use crate::ids::{SiteId, TechnicianId};
+use crate::inventory::warehouses;
 use crate::schema::{sites, technicians};
 use crate::validate::check_version;
 
@@ -23,7 +26,7 @@ pub struct TechnicianFilter {
     pub q: Option<String>,
 }
 
-/// Validate a draft, including that its home site exists.
+/// Validate a draft, including that its home site exists and its van is a van.
 pub fn validate(conn: &mut PgConnection, draft: &Draft<'_>) -> AppResult<TechnicianRow> {
     let home_site_known = match draft.home_site_id {
         Some(site) => {
@@ -31,7 +34,31 @@ pub fn validate(conn: &mut PgConnection, draft: &Draft<'_>) -> AppResult<Technic
         }
         None => true,
     };
-    TechnicianRow::validate(draft, home_site_known)
+    let van_kind = match draft.van_warehouse_id {
+        Some(w) => warehouses::store::find(conn, w)?.map(|w| w.kind),
+        None => None,
+    };
+    TechnicianRow::validate(
+        draft,
+        Lookups {
+            home_site_known,
+            van_kind,
+        },
+    )
+}
+
+/// A second technician for a van breaks the unique index: say so in the 409.
+fn van_taken(err: DieselError, row: &TechnicianRow) -> AppError {
+    match (&err, row.van_warehouse_id) {
+        (DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info), Some(van))
+            if info.constraint_name() == Some("technicians_van") =>
+        {
+            AppError::conflict(format!(
+                "warehouse {van} is already the van of another technician"
+            ))
+        }
+        _ => err.into(),
+    }
 }
 
 pub fn insert(
@@ -39,10 +66,11 @@ pub fn insert(
     id: TechnicianId,
     row: &TechnicianRow,
 ) -> AppResult<Technician> {
-    Ok(diesel::insert_into(technicians::table)
+    diesel::insert_into(technicians::table)
         .values((technicians::id.eq(id), row))
         .returning(Technician::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)
+        .map_err(|e| van_taken(e, row))
 }
 
 pub fn get(conn: &mut PgConnection, id: TechnicianId) -> AppResult<Technician> {
@@ -87,14 +115,15 @@ pub fn write(
     id: TechnicianId,
     row: &TechnicianRow,
 ) -> AppResult<Technician> {
-    Ok(diesel::update(technicians::table.find(id))
+    diesel::update(technicians::table.find(id))
         .set((
             row,
             technicians::version.eq(technicians::version + 1),
             technicians::updated_at.eq(diesel::dsl::now),
         ))
         .returning(Technician::as_returning())
-        .get_result(conn)?)
+        .get_result(conn)
+        .map_err(|e| van_taken(e, row))
 }
 
 /// Delete a technician nothing references. Keys (revoked ones too) keep the record as
