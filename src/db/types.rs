@@ -53,7 +53,8 @@ impl utoipa::PartialSchema for TextList {
 impl utoipa::ToSchema for TextList {}
 
 /// A Rust enum stored as `text` (the table's CHECK constraint lists the same names) and
-/// serialised as the same snake_case names:
+/// serialised as the same names, which must be the snake_case of the variants (serde's
+/// `rename_all` gives the JSON and OpenAPI names; a unit test checks they agree):
 /// `text_enum! { /// doc \n pub enum Kind { Central = "central", Van = "van" } }`.
 #[macro_export]
 macro_rules! text_enum {
@@ -65,8 +66,9 @@ macro_rules! text_enum {
             diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+            $($(#[$vdoc])* $variant),+
         }
 
         impl $name {

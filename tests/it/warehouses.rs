@@ -117,3 +117,37 @@ async fn only_warehouse_staff_and_admins_manage_warehouses() {
         .await;
     assert_eq!(status, 200);
 }
+
+#[actix_web::test]
+async fn a_technicians_van_stays_a_van() {
+    let app = TestApp::start().await;
+    let van = app
+        .create(
+            "/api/v1/warehouses",
+            json!({"code": "VAN-1", "name": "Van 1", "kind": "van"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.create(
+        "/api/v1/technicians",
+        json!({"name": "Ana", "van_warehouse_id": van}),
+    )
+    .await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/v1/warehouses/{van}"),
+            json!({"kind": "central"}),
+        )
+        .await;
+    assert_problem(status, &body, 422);
+    assert_eq!(problem_fields(&body), ["kind"]);
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/warehouses/{van}"),
+            json!({"name": "Van one"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+}

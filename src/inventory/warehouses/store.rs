@@ -8,7 +8,7 @@ use super::model::{Draft, Warehouse, WarehouseKind, WarehousePatch, WarehouseRow
 use crate::db::sql::{contains_pattern, lower};
 use crate::error::{AppError, AppResult};
 use crate::ids::{SiteId, WarehouseId};
-use crate::schema::{sites, warehouses};
+use crate::schema::{sites, technicians, warehouses};
 use crate::validate::check_version;
 
 #[derive(Debug, Default, Clone)]
@@ -83,8 +83,22 @@ pub fn update(
             .ok_or_else(|| AppError::not_found("warehouse", id))?;
         check_version(patch.version, current.version)?;
         let row = validate(conn, &Draft::patched(&current, patch))?;
+        if row.kind != WarehouseKind::Van && is_a_van(conn, id)? {
+            return Err(AppError::invalid(
+                "kind",
+                "the warehouse is a technician's van; unassign it from the technician first",
+            ));
+        }
         write(conn, id, &row)
     })
+}
+
+/// Whether a technician has the warehouse as their van.
+fn is_a_van(conn: &mut PgConnection, id: WarehouseId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        technicians::table.filter(technicians::van_warehouse_id.eq(id)),
+    ))
+    .get_result(conn)
 }
 
 pub fn write(conn: &mut PgConnection, id: WarehouseId, row: &WarehouseRow) -> AppResult<Warehouse> {

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use crate::auth::{Caller, Role};
 use crate::error::{AppError, AppResult};
-use crate::http::docs::{CreateErrors, GetErrors, ListErrors};
+use crate::http::docs::{CreateErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{page, paging, Page};
 use crate::http::AppState;
@@ -134,7 +134,7 @@ pub async fn read(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewReversal,
-    responses((status = 201, description = "The reversing movements", body = Posted), CreateErrors),
+    responses((status = 201, description = "The reversing movements", body = Posted), UpdateErrors),
     security(("bearer" = ["admin", "warehouse"]))
 )]
 #[post("/stock/movements/{id}/reversal")]

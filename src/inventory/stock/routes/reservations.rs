@@ -6,7 +6,7 @@ use utoipa::IntoParams;
 
 use crate::auth::{Caller, Role};
 use crate::error::{AppError, AppResult};
-use crate::http::docs::{CreateErrors, GetErrors, ListErrors};
+use crate::http::docs::{CreateErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{page, paging, Page};
 use crate::http::AppState;
@@ -139,7 +139,7 @@ pub async fn read(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewRelease,
-    responses((status = 200, description = "The released reservation", body = Reservation), CreateErrors),
+    responses((status = 200, description = "The released reservation", body = Reservation), UpdateErrors),
     security(("bearer" = ["admin", "planner", "warehouse"]))
 )]
 #[post("/stock/reservations/{id}/release")]
