@@ -130,33 +130,11 @@ async fn parts_round_trip_through_csv_and_bad_rows_are_reported_by_line() {
     let csv = "sku,name,unit,category,criticality,unit_cost\n\
                BRG-1,Bearing,each,bearings,vital,4.20\n\
                OIL-1,Oil,l,lubricants,essential,3.85\n";
-    let res = app
-        .request(
-            Method::POST,
-            "/api/v1/parts/import",
-            Some(crate::support::ADMIN_KEY),
-        )
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let report: serde_json::Value = res.json().await.unwrap();
+    let (status, report) = app.post_csv("/api/v1/parts/import", csv).await;
+    assert_eq!(status, 200, "{report}");
     assert_eq!(report, json!({"created": 2, "updated": 0}));
 
-    let export = app
-        .request(
-            Method::GET,
-            "/api/v1/parts/export",
-            Some(crate::support::ADMIN_KEY),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = app.get_text("/api/v1/parts/export").await;
     assert!(
         export.starts_with("id,sku,name,description,unit,category,criticality,unit_cost,active\n")
     );
@@ -166,36 +144,12 @@ async fn parts_round_trip_through_csv_and_bad_rows_are_reported_by_line() {
     );
 
     // re-importing the export updates in place
-    let res = app
-        .request(
-            Method::POST,
-            "/api/v1/parts/import",
-            Some(crate::support::ADMIN_KEY),
-        )
-        .header("content-type", "text/csv")
-        .body(export)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap(),
-        json!({"created": 0, "updated": 2})
-    );
+    let (_, report) = app.post_csv("/api/v1/parts/import", export).await;
+    assert_eq!(report, json!({"created": 0, "updated": 2}));
 
     let bad = "sku,name,unit_cost\nGOOD-1,Fine,1\nbad sku,Broken,abc\n";
-    let res = app
-        .request(
-            Method::POST,
-            "/api/v1/parts/import",
-            Some(crate::support::ADMIN_KEY),
-        )
-        .header("content-type", "text/csv")
-        .body(bad)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let problem: serde_json::Value = res.json().await.unwrap();
+    let (status, problem) = app.post_csv("/api/v1/parts/import", bad).await;
+    assert_eq!(status, 422);
     assert!(
         problem["errors"]
             .as_array()

@@ -473,14 +473,8 @@ async fn balances_round_trip_through_csv_with_opening_quantities_as_adjustments(
     let app = TestApp::start().await;
     let (w, p) = (warehouse(&app, "HH").await, part(&app, "P-1").await);
     let csv = "sku,warehouse_code,bin,on_hand,reorder_point,reorder_quantity\nP-1,hh,B-2,12,3,6\n";
-    let send = |body: String| {
-        app.request(Method::POST, "/api/v1/stock/import", Some(ADMIN_KEY))
-            .header("content-type", "text/csv")
-            .body(body)
-            .send()
-    };
-    let res = send(csv.into()).await.unwrap();
-    assert_eq!(res.status(), 200);
+    let (status, _) = app.post_csv("/api/v1/stock/import", csv).await;
+    assert_eq!(status, 200);
     assert_eq!(level(&app, &p, &w).await.0, "12");
     let (_, m) = app
         .get(&format!("/api/v1/stock/movements?part_id={p}"))
@@ -493,20 +487,13 @@ async fn balances_round_trip_through_csv_with_opening_quantities_as_adjustments(
         (Some("adjustment"), Some("import"))
     );
 
-    let export = app
-        .request(Method::GET, "/api/v1/stock/export", Some(ADMIN_KEY))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(export, "sku,warehouse_code,bin,on_hand,reserved,available,reorder_point,reorder_quantity\nP-1,HH,B-2,12,0,12,3,6\n");
-    let res = send(export).await.unwrap();
+    let export = app.get_text("/api/v1/stock/export").await;
     assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap(),
-        json!({"created": 0, "updated": 1})
+        export,
+        "sku,warehouse_code,bin,on_hand,reserved,available,reorder_point,reorder_quantity\nP-1,HH,B-2,12,0,12,3,6\n"
     );
+    let (_, report) = app.post_csv("/api/v1/stock/import", export).await;
+    assert_eq!(report, json!({"created": 0, "updated": 1}));
     let (_, m) = app
         .get(&format!("/api/v1/stock/movements?part_id={p}"))
         .await;
@@ -516,11 +503,9 @@ async fn balances_round_trip_through_csv_with_opening_quantities_as_adjustments(
         "an unchanged quantity posts nothing"
     );
 
-    let res = send("sku,warehouse_code,on_hand\nP-1,HH,5\nNOPE,HH,1\nP-1,NOWHERE,x\n".into())
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let problem: serde_json::Value = res.json().await.unwrap();
+    let bad = "sku,warehouse_code,on_hand\nP-1,HH,5\nNOPE,HH,1\nP-1,NOWHERE,x\n";
+    let (status, problem) = app.post_csv("/api/v1/stock/import", bad).await;
+    assert_eq!(status, 422);
     let lines: Vec<_> = problem["errors"]
         .as_array()
         .unwrap()

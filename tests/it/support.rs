@@ -213,6 +213,30 @@ impl TestApp {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// POST a CSV body as admin and return status and body.
+    pub async fn post_csv(&self, path: &str, csv: impl Into<String>) -> (StatusCode, Value) {
+        let res = self
+            .request(Method::POST, path, Some(ADMIN_KEY))
+            .header("content-type", "text/csv")
+            .body(csv.into())
+            .send()
+            .await
+            .expect("request sent");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GET as admin, insisting on 200, and return the body as text (CSV exports).
+    pub async fn get_text(&self, path: &str) -> String {
+        let res = self
+            .request(Method::GET, path, Some(ADMIN_KEY))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.text().await.unwrap()
+    }
+
     /// POST and insist on 201, returning the body.
     pub async fn create(&self, path: &str, body: Value) -> Value {
         let (status, v) = self.post(path, body).await;

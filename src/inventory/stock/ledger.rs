@@ -57,9 +57,7 @@ pub fn post(conn: &mut PgConnection, new: NewMovement, who: &str) -> AppResult<V
             m.supplier = supplier;
             m.reference = reference;
             m.note = note;
-            let m = insert(conn, m)?;
-            reservation::fill_shortages(conn, &level)?;
-            Ok(vec![m])
+            Ok(vec![apply(conn, &level, m)?])
         }
         NewMovement::Issue {
             part_id,
@@ -68,20 +66,9 @@ pub fn post(conn: &mut PgConnection, new: NewMovement, who: &str) -> AppResult<V
             ticket_id,
             note,
         } => {
-            let mut e = Errors::new();
-            positive(&mut e, quantity);
-            let note = e.opt_text("note", note.as_deref(), 2000);
-            refs(conn, &mut e, part_id, &[("warehouse_id", warehouse_id)])?;
-            e.finish()?;
-            Ok(vec![issue(
-                conn,
-                part_id,
-                warehouse_id,
-                quantity,
-                ticket_id,
-                note,
-                who,
-            )?])
+            let note = check_line(conn, part_id, warehouse_id, quantity, note)?;
+            let m = issue(conn, part_id, warehouse_id, quantity, ticket_id, note, who)?;
+            Ok(vec![m])
         }
         NewMovement::Return {
             part_id,
@@ -90,20 +77,9 @@ pub fn post(conn: &mut PgConnection, new: NewMovement, who: &str) -> AppResult<V
             ticket_id,
             note,
         } => {
-            let mut e = Errors::new();
-            positive(&mut e, quantity);
-            let note = e.opt_text("note", note.as_deref(), 2000);
-            refs(conn, &mut e, part_id, &[("warehouse_id", warehouse_id)])?;
-            e.finish()?;
-            Ok(vec![give_back(
-                conn,
-                part_id,
-                warehouse_id,
-                quantity,
-                ticket_id,
-                note,
-                who,
-            )?])
+            let note = check_line(conn, part_id, warehouse_id, quantity, note)?;
+            let m = give_back(conn, part_id, warehouse_id, quantity, ticket_id, note, who)?;
+            Ok(vec![m])
         }
         NewMovement::Transfer {
             part_id,
@@ -164,6 +140,23 @@ pub fn post(conn: &mut PgConnection, new: NewMovement, who: &str) -> AppResult<V
             Ok(vec![adjust(conn, m)?])
         }
     }
+}
+
+/// Check an issue or return line: a positive quantity, a short note, a known part and
+/// warehouse. Returns the trimmed note.
+fn check_line(
+    conn: &mut PgConnection,
+    part: PartId,
+    warehouse: WarehouseId,
+    quantity: Quantity,
+    note: Option<String>,
+) -> AppResult<Option<String>> {
+    let mut e = Errors::new();
+    positive(&mut e, quantity);
+    let note = e.opt_text("note", note.as_deref(), 2000);
+    refs(conn, &mut e, part, &[("warehouse_id", warehouse)])?;
+    e.finish()?;
+    Ok(note)
 }
 
 fn positive(e: &mut Errors, q: Quantity) {
@@ -232,6 +225,17 @@ fn insert(conn: &mut PgConnection, m: Movement) -> AppResult<Movement> {
         .values(&m)
         .returning(Movement::as_returning())
         .get_result(conn)?)
+}
+
+/// Write `m` to its locked balance: a decrease only from unreserved stock, an increase
+/// followed by filling the shortages waiting there.
+fn apply(conn: &mut PgConnection, level: &Level, m: Movement) -> AppResult<Movement> {
+    if m.quantity.is_negative() {
+        return take_available(conn, level, m);
+    }
+    let m = insert(conn, m)?;
+    reservation::fill_shortages(conn, level)?;
+    Ok(m)
 }
 
 /// Take `m` (a decrease) out of a locked balance's unreserved stock.
@@ -322,9 +326,7 @@ fn give_back(
     let mut m = Movement::draft(MovementKind::Return, part, warehouse, qty, who);
     m.ticket_id = Some(ticket);
     m.note = note;
-    let m = insert(conn, m)?;
-    reservation::fill_shortages(conn, &level)?;
-    Ok(m)
+    apply(conn, &level, m)
 }
 
 /// Both legs of a transfer (or of its reversal), balances locked in key order.
@@ -356,14 +358,7 @@ fn transfer(
         m.reverses_id = reverses.map(|r| r[i]);
         m.reference = reference.clone();
         m.note = note.clone();
-        let m = if qty.is_negative() {
-            take_available(conn, &level, m)?
-        } else {
-            let m = insert(conn, m)?;
-            reservation::fill_shortages(conn, &level)?;
-            m
-        };
-        written.push(m);
+        written.push(apply(conn, &level, m)?);
     }
     Ok(written)
 }
@@ -478,35 +473,15 @@ pub fn reverse(
             )?;
             Ok(vec![m])
         }
-        MovementKind::Issue | MovementKind::Return => {
+        MovementKind::Issue | MovementKind::Return | MovementKind::Adjustment => {
             if let Some(t) = original.ticket_id {
                 lock_ticket(conn, t)?;
-                if original.kind == MovementKind::Issue {
-                    receiving_warehouse(conn, original.warehouse_id)?;
-                }
+            }
+            if original.quantity.is_negative() {
+                receiving_warehouse(conn, original.warehouse_id)?;
             }
             let level = balance::lock(conn, original.part_id, original.warehouse_id)?;
-            let r = back(&original);
-            let m = if r.quantity.is_negative() {
-                take_available(conn, &level, r)?
-            } else {
-                let m = insert(conn, r)?;
-                reservation::fill_shortages(conn, &level)?;
-                m
-            };
-            Ok(vec![m])
-        }
-        MovementKind::Adjustment => {
-            let level = balance::lock(conn, original.part_id, original.warehouse_id)?;
-            let r = back(&original);
-            let m = if r.quantity.is_negative() {
-                take_available(conn, &level, r)?
-            } else {
-                let m = insert(conn, r)?;
-                reservation::fill_shortages(conn, &level)?;
-                m
-            };
-            Ok(vec![m])
+            Ok(vec![apply(conn, &level, back(&original))?])
         }
     }
 }
