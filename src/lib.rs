@@ -18,4 +18,5 @@ pub mod installed_base;
 pub mod inventory;
 pub mod logging;
 pub mod schema;
+pub mod tickets;
 pub mod validate;

@@ -84,6 +84,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    failure_codes (kind, code) {
+        kind -> Text,
+        code -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
     idempotency_records (principal, key) {
         principal -> Text,
         key -> Text,
@@ -145,6 +153,15 @@ diesel::table! {
         updated_at -> Timestamptz,
         version -> Int4,
         serving_warehouse_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    sla_targets (tier, priority) {
+        tier -> Text,
+        priority -> Text,
+        response_hours -> Nullable<Int4>,
+        resolution_hours -> Int4,
     }
 }
 
@@ -243,6 +260,93 @@ diesel::table! {
 }
 
 diesel::table! {
+    ticket_checklist_items (ticket_id, position) {
+        ticket_id -> Uuid,
+        position -> Int2,
+        text -> Text,
+        done -> Bool,
+        reading -> Nullable<Text>,
+        done_by -> Nullable<Text>,
+        done_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    ticket_events (id) {
+        id -> Uuid,
+        ticket_id -> Uuid,
+        at -> Timestamptz,
+        actor -> Text,
+        kind -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ticket_feedback (ticket_id) {
+        ticket_id -> Uuid,
+        satisfaction -> Int2,
+        comment -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ticket_labour (id) {
+        id -> Uuid,
+        ticket_id -> Uuid,
+        technician_id -> Uuid,
+        minutes -> Int4,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> Uuid,
+        number -> Int8,
+        kind -> Text,
+        category -> Nullable<Text>,
+        source -> Text,
+        priority -> Text,
+        status -> Text,
+        hold_reason -> Nullable<Text>,
+        asset_id -> Uuid,
+        site_id -> Uuid,
+        customer_id -> Nullable<Uuid>,
+        title -> Text,
+        description -> Nullable<Text>,
+        reporter -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        assignee_id -> Nullable<Uuid>,
+        response_due_at -> Nullable<Timestamptz>,
+        resolution_due_at -> Timestamptz,
+        responded_at -> Nullable<Timestamptz>,
+        resolved_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        customer_hold_seconds -> Int8,
+        hold_started_at -> Nullable<Timestamptz>,
+        failure_problem -> Nullable<Text>,
+        failure_cause -> Nullable<Text>,
+        failure_remedy -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+        downtime_minutes -> Nullable<Int4>,
+        signed_off_by -> Nullable<Text>,
+        signed_off_at -> Nullable<Timestamptz>,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
     warehouses (id) {
         id -> Uuid,
         code -> Text,
@@ -268,12 +372,23 @@ diesel::joinable!(sites -> customers (customer_id));
 diesel::joinable!(stock_balances -> parts (part_id));
 diesel::joinable!(stock_balances -> warehouses (warehouse_id));
 diesel::joinable!(stock_movements -> stocktakes (stocktake_id));
+diesel::joinable!(stock_movements -> tickets (ticket_id));
+diesel::joinable!(stock_reservations -> tickets (ticket_id));
 diesel::joinable!(stocktake_lines -> parts (part_id));
 diesel::joinable!(stocktake_lines -> stock_movements (movement_id));
 diesel::joinable!(stocktake_lines -> stocktakes (stocktake_id));
 diesel::joinable!(stocktakes -> warehouses (warehouse_id));
 diesel::joinable!(technicians -> sites (home_site_id));
 diesel::joinable!(technicians -> warehouses (van_warehouse_id));
+diesel::joinable!(ticket_checklist_items -> tickets (ticket_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(ticket_feedback -> tickets (ticket_id));
+diesel::joinable!(ticket_labour -> technicians (technician_id));
+diesel::joinable!(ticket_labour -> tickets (ticket_id));
+diesel::joinable!(tickets -> assets (asset_id));
+diesel::joinable!(tickets -> customers (customer_id));
+diesel::joinable!(tickets -> sites (site_id));
+diesel::joinable!(tickets -> technicians (assignee_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -282,16 +397,23 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     devices,
     equipment_models,
+    failure_codes,
     idempotency_records,
     part_models,
     part_suppliers,
     parts,
     sites,
+    sla_targets,
     stock_balances,
     stock_movements,
     stock_reservations,
     stocktake_lines,
     stocktakes,
     technicians,
+    ticket_checklist_items,
+    ticket_events,
+    ticket_feedback,
+    ticket_labour,
+    tickets,
     warehouses,
 );

@@ -38,6 +38,10 @@ response and changes nothing.",
         (name = "assets", description = "Installed equipment"),
         (name = "devices", description = "Telemetry sources bound to assets"),
         (name = "technicians", description = "Field service technicians"),
+        (name = "parts", description = "The spare-parts catalog"),
+        (name = "warehouses", description = "Stock locations: central stores, service vans, customer cabinets"),
+        (name = "stock", description = "Balances, the append-only stock ledger, reservations, stocktakes, reorder and valuation"),
+        (name = "tickets", description = "Maintenance tickets: lifecycle, SLA, dispatch, parts on the job, timeline"),
     )
 )]
 struct ApiDoc;
@@ -66,6 +70,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::auth::routes::configure(cfg);
     crate::installed_base::configure(cfg);
     crate::inventory::configure(cfg);
+    crate::tickets::routes::configure(cfg);
 }
 
 /// The application and its OpenAPI document. `state` is `None` only when the document

@@ -34,8 +34,31 @@ pub async fn receive(app: &TestApp, part: &str, warehouse: &str, qty: &str, cost
     .await
 }
 
-pub fn ticket() -> String {
-    uuid::Uuid::now_v7().to_string()
+/// A new ticket on a fixture asset (made on first use).
+pub async fn ticket(app: &TestApp) -> String {
+    let (_, assets) = app.get("/api/v1/assets?limit=1").await;
+    let asset = match assets["items"][0]["id"].as_str() {
+        Some(a) => a.to_owned(),
+        None => {
+            let base = crate::assets::base(app).await;
+            app.create(
+                "/api/v1/assets",
+                json!({"model_id": base.model, "serial_number": "FIX-1", "site_id": base.hall}),
+            )
+            .await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    app.create(
+        "/api/v1/tickets",
+        json!({"asset_id": asset, "kind": "corrective", "title": "Fixture ticket"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The balance's (on_hand, reserved, available) as strings.

@@ -23,7 +23,7 @@ async fn receipts_issues_returns_and_adjustments_move_on_hand() {
         (Some("receipt"), Some("10.5"))
     );
     assert_eq!(m["recorded_by"], "bootstrap admin");
-    let t = ticket();
+    let t = ticket(&app).await;
     app.create(
         "/api/v1/stock/movements",
         json!({"kind": "issue", "part_id": p, "warehouse_id": w, "quantity": "4", "ticket_id": t}),
@@ -78,7 +78,7 @@ async fn stock_never_goes_negative_and_the_409_says_what_is_available() {
     let (status, body) = app
         .post(
             "/api/v1/stock/movements",
-            json!({"kind": "issue", "part_id": p, "warehouse_id": w, "quantity": "3", "ticket_id": ticket()}),
+            json!({"kind": "issue", "part_id": p, "warehouse_id": w, "quantity": "3", "ticket_id": ticket(&app).await}),
         )
         .await;
     assert_problem(status, &body, 409);
@@ -181,7 +181,7 @@ async fn reserved_stock_cannot_be_issued_to_another_ticket() {
     let app = TestApp::start().await;
     let (w, p) = (warehouse(&app, "HH").await, part(&app, "P-1").await);
     receive(&app, &p, &w, "3", "1").await;
-    let (mine, other) = (ticket(), ticket());
+    let (mine, other) = (ticket(&app).await, ticket(&app).await);
     let r = app
         .create(
             "/api/v1/stock/reservations",
@@ -223,12 +223,15 @@ async fn a_reservation_beyond_stock_is_refused_or_recorded_as_a_shortage_filled_
     receive(&app, &p, &w, "1", "1").await;
     let body = |t: &str, allow: bool| json!({"ticket_id": t, "part_id": p, "warehouse_id": w, "quantity": "3", "allow_shortage": allow});
     let (status, refused) = app
-        .post("/api/v1/stock/reservations", body(&ticket(), false))
+        .post(
+            "/api/v1/stock/reservations",
+            body(&ticket(&app).await, false),
+        )
         .await;
     assert_problem(status, &refused, 409);
     assert_eq!(refused["available"], "1");
 
-    let (first, second) = (ticket(), ticket());
+    let (first, second) = (ticket(&app).await, ticket(&app).await);
     let r1 = app
         .create("/api/v1/stock/reservations", body(&first, true))
         .await;
@@ -293,7 +296,7 @@ async fn closing_or_cancelling_a_ticket_releases_its_reservations() {
     );
     receive(&app, &p, &a, "2", "1").await;
     receive(&app, &p, &b, "2", "1").await;
-    let t = ticket();
+    let t = ticket(&app).await;
     for w in [&a, &b] {
         app.create(
             "/api/v1/stock/reservations",
@@ -328,7 +331,7 @@ async fn an_adjustment_below_what_is_reserved_turns_the_newest_reservation_short
     let app = TestApp::start().await;
     let (w, p) = (warehouse(&app, "HH").await, part(&app, "P-1").await);
     receive(&app, &p, &w, "4", "1").await;
-    let (old, new) = (ticket(), ticket());
+    let (old, new) = (ticket(&app).await, ticket(&app).await);
     for t in [&old, &new] {
         app.create(
             "/api/v1/stock/reservations",
@@ -369,7 +372,7 @@ async fn a_stocktake_adjusts_against_the_ledger_as_of_the_count() {
     // issued after the count, before posting: must not be undone
     app.create(
         "/api/v1/stock/movements",
-        json!({"kind": "issue", "part_id": p, "warehouse_id": w, "quantity": "2", "ticket_id": ticket()}),
+        json!({"kind": "issue", "part_id": p, "warehouse_id": w, "quantity": "2", "ticket_id": ticket(&app).await}),
     )
     .await;
     let take = app
@@ -564,7 +567,7 @@ async fn bad_movements_are_refused_precisely() {
             422,
         ),
         (
-            json!({"kind": "issue", "part_id": uuid::Uuid::now_v7(), "warehouse_id": w, "quantity": "1", "ticket_id": ticket()}),
+            json!({"kind": "issue", "part_id": uuid::Uuid::now_v7(), "warehouse_id": w, "quantity": "1", "ticket_id": ticket(&app).await}),
             422,
         ),
         (
@@ -650,7 +653,8 @@ async fn warehouse_staff_post_movements_and_viewers_only_read() {
         .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["movements"][0]["recorded_by"], "warehouse key");
-    let reserve = json!({"ticket_id": ticket(), "part_id": p, "warehouse_id": w, "quantity": "1"});
+    let reserve =
+        json!({"ticket_id": ticket(&app).await, "part_id": p, "warehouse_id": w, "quantity": "1"});
     let (status, _) = app
         .call_as(
             &planner,

@@ -20,10 +20,14 @@ async fn concurrent_issues_of_the_last_units_succeed_exactly_as_often_as_there_a
     let app = TestApp::start().await;
     let (w, p) = (warehouse(&app, "HH").await, part(&app, "P-1").await);
     receive(&app, &p, &w, "5", "1").await;
-    let requests = (0..16).map(|_| {
+    let mut tickets = Vec::new();
+    for _ in 0..16 {
+        tickets.push(ticket(&app).await);
+    }
+    let requests = tickets.iter().map(|t| {
         app.post(
             "/api/v1/stock/movements",
-            json!({"kind": "issue", "part_id": p, "warehouse_id": w, "quantity": "1", "ticket_id": ticket()}),
+            json!({"kind": "issue", "part_id": p, "warehouse_id": w, "quantity": "1", "ticket_id": t}),
         )
     });
     let results = join_all(requests).await;
@@ -42,10 +46,14 @@ async fn concurrent_reservations_never_promise_more_than_is_there() {
     let app = TestApp::start().await;
     let (w, p) = (warehouse(&app, "HH").await, part(&app, "P-1").await);
     receive(&app, &p, &w, "4", "1").await;
-    let requests = (0..10).map(|_| {
+    let mut tickets = Vec::new();
+    for _ in 0..10 {
+        tickets.push(ticket(&app).await);
+    }
+    let requests = tickets.iter().map(|t| {
         app.post(
             "/api/v1/stock/reservations",
-            json!({"ticket_id": ticket(), "part_id": p, "warehouse_id": w, "quantity": "1"}),
+            json!({"ticket_id": t, "part_id": p, "warehouse_id": w, "quantity": "1"}),
         )
     });
     let results = join_all(requests).await;
@@ -142,7 +150,10 @@ async fn long_random_sequences_keep_every_balance_equal_to_its_ledger() {
         part(&app, "P-1").await.parse().unwrap(),
         part(&app, "P-2").await.parse().unwrap(),
     ];
-    let tickets: Vec<TicketId> = (0..4).map(|_| ticket().parse().unwrap()).collect();
+    let mut tickets: Vec<TicketId> = Vec::new();
+    for _ in 0..4 {
+        tickets.push(ticket(&app).await.parse().unwrap());
+    }
     let mut conn = app.conn();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     // the expected on_hand per balance, following only what succeeded

@@ -66,7 +66,7 @@ pub fn post(conn: &mut PgConnection, new: NewMovement, who: &str) -> AppResult<V
             ticket_id,
             note,
         } => {
-            let note = check_line(conn, part_id, warehouse_id, quantity, note)?;
+            let note = check_line(conn, part_id, warehouse_id, quantity, ticket_id, note)?;
             let m = issue(conn, part_id, warehouse_id, quantity, ticket_id, note, who)?;
             Ok(vec![m])
         }
@@ -77,7 +77,7 @@ pub fn post(conn: &mut PgConnection, new: NewMovement, who: &str) -> AppResult<V
             ticket_id,
             note,
         } => {
-            let note = check_line(conn, part_id, warehouse_id, quantity, note)?;
+            let note = check_line(conn, part_id, warehouse_id, quantity, ticket_id, note)?;
             let m = give_back(conn, part_id, warehouse_id, quantity, ticket_id, note, who)?;
             Ok(vec![m])
         }
@@ -142,19 +142,23 @@ pub fn post(conn: &mut PgConnection, new: NewMovement, who: &str) -> AppResult<V
     }
 }
 
-/// Check an issue or return line: a positive quantity, a short note, a known part and
-/// warehouse. Returns the trimmed note.
+/// Check an issue or return line: a positive quantity, a short note, a known part,
+/// warehouse and ticket. Returns the trimmed note.
 fn check_line(
     conn: &mut PgConnection,
     part: PartId,
     warehouse: WarehouseId,
     quantity: Quantity,
+    ticket: TicketId,
     note: Option<String>,
 ) -> AppResult<Option<String>> {
     let mut e = Errors::new();
     positive(&mut e, quantity);
     let note = e.opt_text("note", note.as_deref(), 2000);
     refs(conn, &mut e, part, &[("warehouse_id", warehouse)])?;
+    if !crate::tickets::store::exists(conn, ticket)? {
+        e.add("ticket_id", format!("no ticket {ticket}"));
+    }
     e.finish()?;
     Ok(note)
 }
@@ -280,8 +284,17 @@ fn issue(
     }
     let mut m = Movement::draft(MovementKind::Issue, part, warehouse, Quantity(-qty.0), who);
     m.ticket_id = Some(ticket);
+    m.unit_cost = Some(current_cost(conn, part)?);
     m.note = note;
     insert(conn, m)
+}
+
+/// The part's moving-average cost now: what an issue or return is valued at.
+fn current_cost(conn: &mut PgConnection, part: PartId) -> QueryResult<Money> {
+    parts_table::table
+        .find(part)
+        .select(parts_table::unit_cost)
+        .first(conn)
 }
 
 /// What has gone to a ticket of a part, net of returns and reversals.
@@ -325,6 +338,7 @@ fn give_back(
     let level = balance::lock(conn, part, warehouse)?;
     let mut m = Movement::draft(MovementKind::Return, part, warehouse, qty, who);
     m.ticket_id = Some(ticket);
+    m.unit_cost = Some(current_cost(conn, part)?);
     m.note = note;
     apply(conn, &level, m)
 }

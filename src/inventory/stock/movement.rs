@@ -36,7 +36,8 @@ pub struct Movement {
     pub warehouse_id: WarehouseId,
     /// Signed: positive into the warehouse, negative out of it.
     pub quantity: Quantity,
-    /// Receipts: the price paid per unit.
+    /// Receipts: the price paid per unit; issues and returns: the moving-average cost
+    /// at that moment.
     pub unit_cost: Option<Money>,
     /// Receipts: who delivered.
     pub supplier: Option<String>,

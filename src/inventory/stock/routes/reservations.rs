@@ -92,6 +92,9 @@ pub async fn create(
             if !crate::inventory::parts::store::exists(conn, body.part_id)? {
                 e.add("part_id", format!("no part {}", body.part_id));
             }
+            if !crate::tickets::store::exists(conn, body.ticket_id)? {
+                e.add("ticket_id", format!("no ticket {}", body.ticket_id));
+            }
             if !crate::inventory::warehouses::store::exists(conn, body.warehouse_id)? {
                 e.add(
                     "warehouse_id",

@@ -1,0 +1,10 @@
+ALTER TABLE stock_movements DROP CONSTRAINT stock_movements_ticket_fk;
+ALTER TABLE stock_reservations DROP CONSTRAINT stock_reservations_ticket;
+DROP TABLE failure_codes;
+DROP TABLE ticket_labour;
+DROP TABLE ticket_checklist_items;
+DROP TABLE ticket_feedback;
+DROP TABLE ticket_events;
+DROP TABLE tickets;
+DROP SEQUENCE ticket_numbers;
+DROP TABLE sla_targets;

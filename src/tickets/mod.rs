@@ -1,0 +1,17 @@
+//! Maintenance tickets (work orders): opened by people, the scheduler or the rules
+//! engine through one code path; moved through the lifecycle of DESIGN.md; measured
+//! against SLA targets; dispatched to technicians; with the parts used on the job, the
+//! work record, the customer's follow-up, and a timeline of every change.
+//!
+//! `lifecycle` and `sla` are pure rules; `store` applies them under row locks;
+//! `events` is the timeline; `parts` joins tickets to the stock reservations and ledger.
+
+pub mod events;
+pub mod lifecycle;
+pub mod model;
+pub mod parts;
+pub mod routes;
+pub mod sla;
+pub mod store;
+
+pub use model::{Priority, Status, Ticket, TicketKind};
