@@ -19,4 +19,5 @@ mod sites;
 mod stock;
 mod stock_concurrency;
 mod technicians;
+mod tickets;
 mod warehouses;
