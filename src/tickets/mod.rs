@@ -7,11 +7,13 @@
 //! `events` is the timeline; `parts` joins tickets to the stock reservations and ledger.
 
 pub mod events;
+pub mod feedback;
 pub mod lifecycle;
 pub mod model;
 pub mod parts;
 pub mod routes;
 pub mod sla;
 pub mod store;
+pub mod work;
 
 pub use model::{Priority, Status, Ticket, TicketKind};

@@ -29,6 +29,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(transition)
         .service(timeline);
     super::parts::configure(cfg);
+    super::work::configure(cfg);
+    super::feedback::configure(cfg);
 }
 
 impl From<&Caller> for Actor {

@@ -20,4 +20,5 @@ mod stock;
 mod stock_concurrency;
 mod technicians;
 mod tickets;
+mod tickets_work;
 mod warehouses;
