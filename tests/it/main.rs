@@ -20,5 +20,6 @@ mod stock;
 mod stock_concurrency;
 mod technicians;
 mod tickets;
+mod tickets_scale;
 mod tickets_work;
 mod warehouses;
