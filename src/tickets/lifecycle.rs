@@ -1,7 +1,7 @@
 //! The ticket lifecycle of DESIGN.md as pure rules: which states may follow which, and
 //! what a transition needs. The store applies them under a row lock.
 
-use super::model::{HoldReason, Status, TicketKind};
+use super::model::{HoldReason, Status};
 
 /// The states that may follow `from`.
 pub fn allowed(from: Status) -> &'static [Status] {
@@ -19,7 +19,6 @@ pub fn allowed(from: Status) -> &'static [Status] {
 /// What the ticket will look like, as far as a transition's preconditions go.
 #[derive(Debug, Clone, Copy)]
 pub struct Facts {
-    pub kind: TicketKind,
     pub category_is_complaint: bool,
     /// An assignee after the transition (the ticket's, or the one the request names).
     pub has_assignee: bool,
@@ -64,10 +63,7 @@ pub fn check(from: Status, to: Status, f: &Facts) -> Result<(), Refusal> {
         Status::Closed if f.category_is_complaint && !f.has_feedback => Err(Refusal::Unmet(
             "a complaint closes only after the customer's follow-up: POST /tickets/{id}/feedback first",
         )),
-        _ => {
-            let _ = f.kind;
-            Ok(())
-        }
+        _ => Ok(()),
     }
 }
 
@@ -77,7 +73,6 @@ mod tests {
 
     fn facts() -> Facts {
         Facts {
-            kind: TicketKind::Corrective,
             category_is_complaint: false,
             has_assignee: true,
             hold_reason: Some(HoldReason::WaitingForParts),

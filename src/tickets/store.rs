@@ -615,7 +615,6 @@ pub fn transition(
         _ => tr.assignee_id.or(t.assignee_id),
     };
     let facts = Facts {
-        kind: t.kind,
         category_is_complaint: t.category.as_deref() == Some("complaint"),
         has_assignee: assignee.is_some(),
         hold_reason: tr.hold_reason,
