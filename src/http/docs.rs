@@ -113,6 +113,10 @@ error_set!(
     ListErrors: unauthorized, invalid
 );
 error_set!(
+    /// A list under one resource: an unknown resource is 404, a bad query parameter 422.
+    SubListErrors: unauthorized, not_found, invalid
+);
+error_set!(
     /// A read of one resource.
     GetErrors: unauthorized, not_found
 );

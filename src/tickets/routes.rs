@@ -14,7 +14,7 @@ use super::model::{
 use super::store::{self, Actor, Cursor, Opening, SlaFilter, Sort, TicketFilter};
 use crate::auth::{Caller, Role};
 use crate::error::{AppError, AppResult};
-use crate::http::docs::{CreateErrors, GetErrors, ListErrors, UpdateErrors};
+use crate::http::docs::{CreateErrors, GetErrors, ListErrors, SubListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{page, paging, Page};
 use crate::http::AppState;
@@ -276,7 +276,7 @@ pub struct EventsQuery {
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id"), EventsQuery),
-    responses((status = 200, description = "A page of events, oldest first", body = Page<TicketEvent>), GetErrors),
+    responses((status = 200, description = "A page of events, oldest first", body = Page<TicketEvent>), SubListErrors),
     security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
 )]
 #[get("/tickets/{id}/events")]
