@@ -35,6 +35,9 @@ pub struct Config {
     pub log_filter: String,
     pub log_format: LogFormat,
     pub roles: Roles,
+    /// Assign a newly opened ticket that names no assignee to the best dispatch
+    /// suggestion that has every skill it needs.
+    pub auto_assign: bool,
 }
 
 /// A setting that could not be used; its `Display` is the one line shown at start-up.
@@ -198,6 +201,7 @@ impl Config {
             },
             Some(list) => parse_roles(&list)?,
         };
+        let auto_assign = parse_bool(sources, "MAINSPRING_AUTO_ASSIGN", false)?;
         Ok(Self {
             database_url,
             mqtt_url,
@@ -209,7 +213,17 @@ impl Config {
             log_filter,
             log_format,
             roles,
+            auto_assign,
         })
+    }
+}
+
+fn parse_bool(sources: &Sources, name: &str, default: bool) -> Result<bool, ConfigError> {
+    match sources.get(name).as_deref() {
+        None => Ok(default),
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(err(name, format!("`{other}` is not `true` or `false`"))),
     }
 }
 
@@ -344,10 +358,30 @@ mod tests {
             ("MAINSPRING_DB_POOL_SIZE", "0"),
             ("MAINSPRING_LOG_FORMAT", "xml"),
             ("MAINSPRING_ROLES", "http,cooking"),
+            ("MAINSPRING_AUTO_ASSIGN", "yes please"),
         ] {
             let e = load(&[(name, value)], &[]).unwrap_err();
             assert_eq!(e.name, name, "{value}");
         }
+    }
+
+    #[test]
+    fn automatic_assignment_is_off_unless_turned_on() {
+        assert!(!load(&[], &[]).unwrap().auto_assign);
+        assert!(
+            load(&[("MAINSPRING_AUTO_ASSIGN", "true")], &[])
+                .unwrap()
+                .auto_assign
+        );
+        assert!(load(&[], &[("auto_assign", "true")]).unwrap().auto_assign);
+        assert!(
+            !load(
+                &[("MAINSPRING_AUTO_ASSIGN", "false")],
+                &[("auto_assign", "true")]
+            )
+            .unwrap()
+            .auto_assign
+        );
     }
 
     #[test]

@@ -23,4 +23,7 @@ pub struct AppState {
     /// `DATABASE_URL` in production is noticed).
     pub embedded_db: bool,
     pub mqtt_configured: bool,
+    /// `MAINSPRING_AUTO_ASSIGN`: tickets opened through the API without an assignee go
+    /// to the best fully skilled dispatch suggestion.
+    pub auto_assign: bool,
 }

@@ -71,6 +71,7 @@ pub fn state(config: &Config, db: Db, embedded: bool) -> web::Data<AppState> {
         metrics: Metrics::new(),
         embedded_db: embedded,
         mqtt_configured: config.mqtt_url.is_some(),
+        auto_assign: config.auto_assign,
     })
 }
 

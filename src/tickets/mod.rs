@@ -4,8 +4,10 @@
 //! work record, the customer's follow-up, and a timeline of every change.
 //!
 //! `lifecycle` and `sla` are pure rules; `store` applies them under row locks;
-//! `events` is the timeline; `parts` joins tickets to the stock reservations and ledger.
+//! `events` is the timeline; `parts` joins tickets to the stock reservations and ledger;
+//! `dispatch` ranks the technicians who could take a ticket.
 
+pub mod dispatch;
 pub mod events;
 pub mod feedback;
 pub mod lifecycle;

@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     super::parts::configure(cfg);
     super::work::configure(cfg);
     super::feedback::configure(cfg);
+    super::dispatch::configure(cfg);
 }
 
 impl From<&Caller> for Actor {
@@ -159,7 +160,9 @@ async fn list(
 }
 
 /// Open a ticket. Its number, SLA due times and `created` event are set here, as for
-/// tickets the scheduler and the rules engine open.
+/// tickets the scheduler and the rules engine open. When the server runs with
+/// `MAINSPRING_AUTO_ASSIGN=true`, a ticket without `assignee_id` opens `assigned` to the
+/// best of its dispatch suggestions that has every needed skill (if there is one).
 #[utoipa::path(
     tag = "tickets",
     request_body = NewTicket,
@@ -175,9 +178,13 @@ async fn create(
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Planner])?;
     let actor = Actor::from(&caller);
+    let opening = Opening {
+        auto_assign: state.auto_assign,
+        ..Opening::manual(body)
+    };
     let ticket = state
         .db
-        .transaction(move |conn| store::open(conn, Opening::manual(body), &actor))
+        .transaction(move |conn| store::open(conn, opening, &actor))
         .await?;
     Ok(HttpResponse::Created().json(ticket))
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::dispatch;
 use super::events;
 use super::lifecycle::{self, Facts, Refusal};
 use super::model::*;
@@ -69,6 +70,9 @@ pub struct Opening {
     pub assignee_id: Option<TechnicianId>,
     /// A PM ticket's occurrence: its resolution is due then.
     pub pm_due: Option<DateTime<Utc>>,
+    /// Without an assignee, assign the best dispatch suggestion that has every skill
+    /// the asset's model needs (`MAINSPRING_AUTO_ASSIGN`); none such leaves it open.
+    pub auto_assign: bool,
 }
 
 impl Opening {
@@ -85,6 +89,7 @@ impl Opening {
             channel: n.channel,
             assignee_id: n.assignee_id,
             pm_due: None,
+            auto_assign: false,
         }
     }
 }
@@ -159,7 +164,8 @@ fn check_assignee(
     Ok(())
 }
 
-/// Open a ticket: validate, number it, compute its SLA, record `created`.
+/// Open a ticket: validate, number it, compute its SLA, dispatch it when asked, record
+/// `created`.
 pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Ticket> {
     let mut e = Errors::new();
     let title = e.text("title", &o.title, 300);
@@ -195,7 +201,16 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
         0,
     );
     let id = TicketId::new();
-    let status = if o.assignee_id.is_some() {
+    let dispatched = match o.assignee_id {
+        None if o.auto_assign => dispatch::candidates(conn, id, o.asset_id, site_id)?
+            .into_iter()
+            .find(|s| s.missing_skills.is_empty()),
+        _ => None,
+    };
+    let assignee = o
+        .assignee_id
+        .or(dispatched.as_ref().map(|s| s.technician_id));
+    let status = if assignee.is_some() {
         Status::Assigned
     } else {
         Status::Open
@@ -215,7 +230,7 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
             tickets::description.eq(&description),
             tickets::reporter.eq(&reporter),
             tickets::channel.eq(o.channel),
-            tickets::assignee_id.eq(o.assignee_id),
+            tickets::assignee_id.eq(assignee),
             tickets::response_due_at.eq(response_due),
             tickets::resolution_due_at.eq(resolution_due),
             tickets::created_by.eq(&actor.name),
@@ -231,9 +246,18 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
         None,
         Some(
             json!({"status": status, "priority": o.priority, "kind": o.kind, "source": o.source,
-                    "assignee_id": o.assignee_id, "title": title}),
+                    "assignee_id": assignee, "title": title}),
         ),
-        None,
+        dispatched
+            .map(|s| {
+                format!(
+                    "assigned automatically to {} (dispatch score {}): {}",
+                    s.name,
+                    s.score,
+                    s.reasons.join("; ")
+                )
+            })
+            .as_deref(),
     )?;
     get(conn, id)
 }

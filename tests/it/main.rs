@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod cli;
 mod customers;
+mod dispatch;
 mod equipment_models;
 mod errors;
 mod idempotency;

@@ -96,6 +96,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        Self::start_with(&[]).await
+    }
+
+    /// A server with these settings (environment variable names) besides the defaults.
+    pub async fn start_with(settings: &[(&str, &str)]) -> TestApp {
         let srv = server();
         let database = format!("ms_t_{}", uuid::Uuid::now_v7().simple());
         {
@@ -131,8 +136,9 @@ impl TestApp {
             ("MAINSPRING_ADMIN_KEY", ADMIN_KEY),
             ("DATABASE_URL", database_url.as_str()),
         ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .iter()
+        .chain(settings)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let config = Config::load(&Sources::from_maps(env, Default::default())).unwrap();
         let db = Db::connect(&database_url, 8).expect("pool");
