@@ -4,8 +4,11 @@
 //! work record, the customer's follow-up, and a timeline of every change.
 //!
 //! `lifecycle` and `sla` are pure rules; `store` applies them under row locks;
-//! `events` is the timeline; `parts` joins tickets to the stock reservations and ledger.
+//! `events` is the timeline; `parts` joins tickets to the stock reservations and ledger;
+//! `catalogue` keeps the failure codes and SLA targets tickets are recorded and measured
+//! against.
 
+pub mod catalogue;
 pub mod events;
 pub mod lifecycle;
 pub mod model;

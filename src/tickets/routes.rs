@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(transition)
         .service(timeline);
     super::parts::configure(cfg);
+    super::catalogue::routes::configure(cfg);
 }
 
 impl From<&Caller> for Actor {
