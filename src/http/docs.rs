@@ -129,6 +129,10 @@ error_set!(
     UpdateErrors: bad_request, unauthorized, forbidden, not_found, conflict, too_large, invalid
 );
 error_set!(
+    /// A PUT creating or replacing a resource named by its path (bad path values are 422).
+    ReplaceErrors: bad_request, unauthorized, forbidden, too_large, invalid
+);
+error_set!(
     /// A DELETE: 409 while something still references the resource.
     DeleteErrors: unauthorized, forbidden, not_found, conflict
 );

@@ -5,8 +5,10 @@
 //!
 //! `lifecycle` and `sla` are pure rules; `store` applies them under row locks;
 //! `events` is the timeline; `parts` joins tickets to the stock reservations and ledger;
-//! `dispatch` ranks the technicians who could take a ticket.
+//! `dispatch` ranks the technicians who could take a ticket; `catalogue` keeps the
+//! failure codes and SLA targets tickets are recorded and measured against.
 
+pub mod catalogue;
 pub mod dispatch;
 pub mod events;
 pub mod feedback;

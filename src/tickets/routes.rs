@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     super::work::configure(cfg);
     super::feedback::configure(cfg);
     super::dispatch::configure(cfg);
+    super::catalogue::routes::configure(cfg);
 }
 
 impl From<&Caller> for Actor {

@@ -5,6 +5,7 @@ mod support;
 
 mod assets;
 mod auth;
+mod catalogue;
 mod cli;
 mod customers;
 mod dispatch;
