@@ -156,9 +156,7 @@ async fn read(
         state
             .db
             .run(move |conn| {
-                if !store::exists(conn, id)? {
-                    return Err(AppError::not_found("ticket", id));
-                }
+                store::require(conn, id)?;
                 Ok(summary(conn, id)?)
             })
             .await?,

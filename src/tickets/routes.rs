@@ -13,7 +13,7 @@ use super::model::{
 };
 use super::store::{self, Actor, Cursor, Opening, SlaFilter, Sort, TicketFilter};
 use crate::auth::{Caller, Role};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, GetErrors, ListErrors, SubListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{page, paging, Page};
@@ -300,9 +300,7 @@ async fn timeline(
     let rows = state
         .db
         .run(move |conn| {
-            if !store::exists(conn, id)? {
-                return Err(AppError::not_found("ticket", id));
-            }
+            store::require(conn, id)?;
             Ok(events::list(conn, id, after, limit + 1)?)
         })
         .await?;

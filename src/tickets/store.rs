@@ -275,6 +275,15 @@ pub fn get(conn: &mut PgConnection, id: TicketId) -> AppResult<Ticket> {
     Ok(Ticket::from_record(r, Utc::now()))
 }
 
+/// 404 unless the ticket exists (for reads of what hangs off a ticket).
+pub fn require(conn: &mut PgConnection, id: TicketId) -> AppResult<()> {
+    if exists(conn, id)? {
+        Ok(())
+    } else {
+        Err(AppError::not_found("ticket", id))
+    }
+}
+
 pub fn exists(conn: &mut PgConnection, id: TicketId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(tickets::table.find(id))).get_result(conn)
 }
@@ -321,6 +330,27 @@ fn check_failure(conn: &mut PgConnection, e: &mut Errors, f: &FailureCode) -> Qu
         }
     }
     Ok(())
+}
+
+/// Write one changed column of a ticket and record the change as an event of `kind`
+/// with the value before and after; an unchanged (or absent) value writes nothing.
+macro_rules! set_field {
+    ($conn:expr, $t:expr, $actor:expr, $kind:literal, $col:ident, $new:expr) => {
+        if let Some(new) = $new.filter(|v| *v != $t.$col) {
+            diesel::update(tickets::table.find($t.id))
+                .set(tickets::$col.eq(&new))
+                .execute($conn)?;
+            events::record(
+                $conn,
+                $t.id,
+                $actor,
+                $kind,
+                Some(json!({ stringify!($col): $t.$col })),
+                Some(json!({ stringify!($col): new })),
+                None,
+            )?;
+        }
+    };
 }
 
 /// Change a ticket's details and work record; every changed field is an event.
@@ -402,79 +432,14 @@ pub fn update(
     }
 
     let name = &actor.name;
-    if let Some(title) = title.filter(|v| *v != t.title) {
-        diesel::update(tickets::table.find(id))
-            .set(tickets::title.eq(&title))
-            .execute(conn)?;
-        events::record(
-            conn,
-            id,
-            name,
-            "updated",
-            Some(json!({"title": t.title})),
-            Some(json!({"title": title})),
-            None,
-        )?;
-    }
-    if let Some(d) = description.filter(|v| *v != t.description) {
-        diesel::update(tickets::table.find(id))
-            .set(tickets::description.eq(&d))
-            .execute(conn)?;
-        events::record(
-            conn,
-            id,
-            name,
-            "updated",
-            Some(json!({"description": t.description})),
-            Some(json!({"description": d})),
-            None,
-        )?;
-    }
-    if let Some(c) = category.filter(|v| *v != t.category) {
-        diesel::update(tickets::table.find(id))
-            .set(tickets::category.eq(&c))
-            .execute(conn)?;
-        events::record(
-            conn,
-            id,
-            name,
-            "updated",
-            Some(json!({"category": t.category})),
-            Some(json!({"category": c})),
-            None,
-        )?;
-    }
-    if let Some(r) = reporter.filter(|v| *v != t.reporter) {
-        diesel::update(tickets::table.find(id))
-            .set(tickets::reporter.eq(&r))
-            .execute(conn)?;
-        events::record(
-            conn,
-            id,
-            name,
-            "updated",
-            Some(json!({"reporter": t.reporter})),
-            Some(json!({"reporter": r})),
-            None,
-        )?;
-    }
+    set_field!(conn, t, name, "updated", title, title);
+    set_field!(conn, t, name, "updated", description, description);
+    set_field!(conn, t, name, "updated", category, category);
+    set_field!(conn, t, name, "updated", reporter, reporter);
     if let Some(priority) = p.priority.filter(|v| *v != t.priority) {
         set_priority(conn, &t, priority, name)?;
     }
-    if let Some(a) = p.assignee_id.filter(|v| *v != t.assignee_id) {
-        diesel::update(tickets::table.find(id))
-            .set(tickets::assignee_id.eq(a))
-            .execute(conn)?;
-        events::record(
-            conn,
-            id,
-            name,
-            "assignment",
-            Some(json!({"assignee_id": t.assignee_id})),
-            Some(json!({"assignee_id": a})),
-            None,
-        )?;
-    }
+    set_field!(conn, t, name, "assignment", assignee_id, p.assignee_id);
     if let Some(f) = p.failure {
         let f = FailureCode {
             problem: f.problem.map(|c| c.trim().to_ascii_lowercase()),
@@ -505,34 +470,8 @@ pub fn update(
             )?;
         }
     }
-    if let Some(r) = resolution.filter(|v| *v != t.resolution) {
-        diesel::update(tickets::table.find(id))
-            .set(tickets::resolution.eq(&r))
-            .execute(conn)?;
-        events::record(
-            conn,
-            id,
-            name,
-            "work",
-            Some(json!({"resolution": t.resolution})),
-            Some(json!({"resolution": r})),
-            None,
-        )?;
-    }
-    if let Some(m) = p.downtime_minutes.filter(|v| *v != t.downtime_minutes) {
-        diesel::update(tickets::table.find(id))
-            .set(tickets::downtime_minutes.eq(m))
-            .execute(conn)?;
-        events::record(
-            conn,
-            id,
-            name,
-            "work",
-            Some(json!({"downtime_minutes": t.downtime_minutes})),
-            Some(json!({"downtime_minutes": m})),
-            None,
-        )?;
-    }
+    set_field!(conn, t, name, "work", resolution, resolution);
+    set_field!(conn, t, name, "work", downtime_minutes, p.downtime_minutes);
     if let Some(s) = sign_off {
         let (by, at) = match &s {
             Some(s) => (Some(s.name.clone()), Some(s.at)),

@@ -195,9 +195,7 @@ async fn checklist(
         state
             .db
             .run(move |conn| {
-                if !store::exists(conn, id)? {
-                    return Err(AppError::not_found("ticket", id));
-                }
+                store::require(conn, id)?;
                 Ok(items(conn, id)?)
             })
             .await?,
@@ -328,9 +326,7 @@ async fn labour(
         state
             .db
             .run(move |conn| {
-                if !store::exists(conn, id)? {
-                    return Err(AppError::not_found("ticket", id));
-                }
+                store::require(conn, id)?;
                 let entries: Vec<LabourEntry> = ticket_labour::table
                     .filter(ticket_labour::ticket_id.eq(id))
                     .order(ticket_labour::id)
