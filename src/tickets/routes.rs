@@ -64,6 +64,7 @@ pub struct ListQuery {
     pub assignee_id: Option<TechnicianId>,
     /// `breached`: a clock ran past its due time; `at_risk`: less than 20% of a running
     /// clock's window left.
+    #[param(inline)]
     pub sla: Option<SlaFilter>,
     /// Opened at or after (RFC 3339).
     pub created_from: Option<DateTime<Utc>>,
@@ -76,6 +77,7 @@ pub struct ListQuery {
     /// Title contains this (ignoring case).
     pub q: Option<String>,
     /// `created` (default, oldest first) or `due` (soonest resolution due first).
+    #[param(inline)]
     pub sort: Option<Sort>,
     /// How many items to return (1 to 500, default 50).
     #[param(minimum = 1, maximum = 500)]
