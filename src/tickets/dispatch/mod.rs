@@ -1,0 +1,211 @@
+//! Dispatch (`/tickets/{id}/dispatch-suggestions`): which available technician should
+//! take a ticket, ranked by a score whose every part is shown with the reason for it.
+//!
+//! `rank` holds the pure rules (`rank::rank`, `rank::locate`, unit-tested there);
+//! [`candidates`] only
+//! gathers their inputs: the skills of the asset's model, the parts reserved for the
+//! ticket, and per technician the home site's site tree, open workload and van stock.
+//! Nothing here writes.
+
+use std::collections::HashMap;
+
+use actix_web::{get, web};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Numeric, Uuid as SqlUuid};
+
+use super::model::Status;
+use super::store;
+use crate::auth::Caller;
+use crate::db::types::TextList;
+use crate::decimal::Quantity;
+use crate::error::{AppError, AppResult};
+use crate::http::docs::GetErrors;
+use crate::http::AppState;
+use crate::ids::{AssetId, PartId, SiteId, TechnicianId, TicketId, WarehouseId};
+use crate::installed_base::technicians::{Availability, Technician};
+use crate::schema::{assets, equipment_models, technicians, tickets};
+
+pub mod rank;
+
+pub use rank::*;
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(dispatch_suggestions);
+}
+
+#[derive(QueryableByName)]
+struct Root {
+    #[diesel(sql_type = SqlUuid)]
+    site_id: SiteId,
+    #[diesel(sql_type = SqlUuid)]
+    root_id: SiteId,
+}
+
+/// The top-level site above each of `sites` (itself when it has no parent).
+fn roots(conn: &mut PgConnection, sites: Vec<SiteId>) -> QueryResult<HashMap<SiteId, SiteId>> {
+    let rows: Vec<Root> = diesel::sql_query(
+        "WITH RECURSIVE up(site_id, id, parent_id) AS (
+             SELECT id, id, parent_id FROM sites WHERE id = ANY($1)
+             UNION
+             SELECT up.site_id, s.id, s.parent_id FROM sites s JOIN up ON s.id = up.parent_id
+         ) SELECT site_id, id AS root_id FROM up WHERE parent_id IS NULL",
+    )
+    .bind::<Array<SqlUuid>, _>(sites)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.site_id, r.root_id)).collect())
+}
+
+#[derive(QueryableByName)]
+struct VanStock {
+    #[diesel(sql_type = SqlUuid)]
+    warehouse_id: WarehouseId,
+    #[diesel(sql_type = SqlUuid)]
+    part_id: PartId,
+    #[diesel(sql_type = Numeric)]
+    available: Quantity,
+}
+
+/// What each of `vans` could give `ticket` of `parts`: its available stock plus what
+/// it already holds for this ticket (that is reserved, but for this very job).
+fn van_stock(
+    conn: &mut PgConnection,
+    ticket: TicketId,
+    vans: Vec<WarehouseId>,
+    parts: Vec<PartId>,
+) -> QueryResult<HashMap<WarehouseId, HashMap<PartId, Quantity>>> {
+    let rows: Vec<VanStock> = diesel::sql_query(
+        "SELECT b.warehouse_id, b.part_id,
+                b.on_hand - b.reserved + COALESCE((
+                    SELECT sum(r.quantity) FROM stock_reservations r
+                    WHERE r.ticket_id = $3 AND r.status = 'open'
+                      AND r.part_id = b.part_id AND r.warehouse_id = b.warehouse_id), 0) AS available
+         FROM stock_balances b
+         WHERE b.warehouse_id = ANY($1) AND b.part_id = ANY($2)",
+    )
+    .bind::<Array<SqlUuid>, _>(vans)
+    .bind::<Array<SqlUuid>, _>(parts)
+    .bind::<SqlUuid, _>(ticket)
+    .load(conn)?;
+    let mut out: HashMap<WarehouseId, HashMap<PartId, Quantity>> = HashMap::new();
+    for r in rows {
+        out.entry(r.warehouse_id)
+            .or_default()
+            .insert(r.part_id, r.available);
+    }
+    Ok(out)
+}
+
+/// The parts reserved for `ticket` (held plus shortage of its open reservations, over
+/// all warehouses), by SKU.
+fn needs(conn: &mut PgConnection, ticket: TicketId) -> QueryResult<Vec<Need>> {
+    diesel::sql_query(
+        "SELECT r.part_id, p.sku, sum(r.quantity + r.shortage) AS needed
+         FROM stock_reservations r JOIN parts p ON p.id = r.part_id
+         WHERE r.ticket_id = $1 AND r.status = 'open'
+         GROUP BY r.part_id, p.sku
+         HAVING sum(r.quantity + r.shortage) > 0
+         ORDER BY p.sku",
+    )
+    .bind::<SqlUuid, _>(ticket)
+    .load(conn)
+}
+
+/// The ranked suggestions for a ticket on `asset` at `site` (which need not be written
+/// yet: opening a ticket dispatches it before inserting it).
+pub fn candidates(
+    conn: &mut PgConnection,
+    ticket: TicketId,
+    asset: AssetId,
+    site: SiteId,
+) -> QueryResult<Vec<Suggestion>> {
+    let skills: TextList = assets::table
+        .inner_join(equipment_models::table)
+        .filter(assets::id.eq(asset))
+        .select(equipment_models::skills)
+        .first::<Vec<Option<String>>>(conn)
+        .optional()?
+        .map(TextList::from)
+        .unwrap_or_default();
+    let parts = needs(conn, ticket)?;
+    let techs: Vec<Technician> = technicians::table
+        .filter(technicians::active.eq(true))
+        .filter(technicians::availability.eq(Availability::Available))
+        .select(Technician::as_select())
+        .load(conn)?;
+    let ids: Vec<TechnicianId> = techs.iter().map(|t| t.id).collect();
+    let open: HashMap<TechnicianId, i64> = tickets::table
+        .filter(tickets::assignee_id.eq_any(&ids))
+        .filter(tickets::status.eq_any([Status::Assigned, Status::InProgress, Status::OnHold]))
+        .filter(tickets::id.ne(ticket))
+        .group_by(tickets::assignee_id)
+        .select((tickets::assignee_id, diesel::dsl::count_star()))
+        .load::<(Option<TechnicianId>, i64)>(conn)?
+        .into_iter()
+        .filter_map(|(t, n)| t.map(|t| (t, n)))
+        .collect();
+    let mut sites: Vec<SiteId> = techs.iter().filter_map(|t| t.home_site_id).collect();
+    sites.push(site);
+    let roots = roots(conn, sites)?;
+    let root = |s: SiteId| roots.get(&s).copied().unwrap_or(s);
+    let vans: Vec<WarehouseId> = techs.iter().filter_map(|t| t.van_warehouse_id).collect();
+    let mut stock = if parts.is_empty() || vans.is_empty() {
+        HashMap::new()
+    } else {
+        van_stock(
+            conn,
+            ticket,
+            vans,
+            parts.iter().map(|n| n.part_id).collect(),
+        )?
+    };
+    let candidates = techs
+        .into_iter()
+        .map(|t| Candidate {
+            location: locate((site, root(site)), t.home_site_id.map(|h| (h, root(h)))),
+            open_tickets: open.get(&t.id).copied().unwrap_or(0),
+            van: t
+                .van_warehouse_id
+                .map(|w| stock.remove(&w).unwrap_or_default()),
+            id: t.id,
+            name: t.name,
+            skills: t.skills.0,
+        })
+        .collect();
+    Ok(rank(&skills.0, &parts, candidates))
+}
+
+/// The suggestions for an existing ticket (404 when there is none).
+pub fn suggest(conn: &mut PgConnection, id: TicketId) -> AppResult<DispatchSuggestions> {
+    let t = store::find(conn, id)?.ok_or_else(|| AppError::not_found("ticket", id))?;
+    Ok(DispatchSuggestions {
+        ticket_id: id,
+        suggestions: candidates(conn, id, t.asset_id, t.site_id)?,
+    })
+}
+
+/// Who should take a ticket: the active, available technicians, best first.
+///
+/// Each is scored out of 100 on the skills of the asset's equipment model (40 × the
+/// share they have), where they are based (30 at the ticket's site, 15 elsewhere under
+/// the same top-level site), their other open tickets (20 − 5 each) and whether their
+/// van holds the parts reserved for the ticket (10 × the share it holds; 10 when none
+/// are needed), with each part's points and reason. Closed and cancelled tickets are
+/// answered too.
+#[utoipa::path(
+    tag = "tickets",
+    params(("id" = TicketId, Path, description = "Ticket id")),
+    responses((status = 200, description = "The technicians, best first", body = DispatchSuggestions), GetErrors),
+    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+)]
+#[get("/tickets/{id}/dispatch-suggestions")]
+async fn dispatch_suggestions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<TicketId>,
+) -> AppResult<web::Json<DispatchSuggestions>> {
+    caller.require_read()?;
+    let id = id.into_inner();
+    Ok(web::Json(
+        state.db.run(move |conn| suggest(conn, id)).await?,
+    ))
+}
