@@ -17,6 +17,7 @@ pub mod ids;
 pub mod installed_base;
 pub mod inventory;
 pub mod logging;
+pub mod maintenance;
 pub mod schema;
 pub mod tickets;
 pub mod validate;
