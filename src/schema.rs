@@ -105,6 +105,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    meter_readings (asset_id, meter, read_at) {
+        asset_id -> Uuid,
+        meter -> Text,
+        read_at -> Timestamptz,
+        value -> Float8,
+        source -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     part_models (part_id, model_id) {
         part_id -> Uuid,
         model_id -> Uuid,
@@ -399,6 +411,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     equipment_models,
     failure_codes,
     idempotency_records,
+    meter_readings,
     part_models,
     part_suppliers,
     parts,

@@ -3,5 +3,6 @@
 //! trigger is due (`occurrence`) and how site wall-clock time maps to instants
 //! (`wall_clock`); no database or I/O belongs in those two.
 
+pub mod meter;
 pub mod occurrence;
 pub mod wall_clock;

@@ -13,6 +13,7 @@ mod equipment_models;
 mod errors;
 mod idempotency;
 mod inventory_support;
+mod meter_readings;
 mod openapi;
 mod ops;
 mod parts;

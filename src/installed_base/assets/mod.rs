@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod model;
+pub mod readings;
 pub mod routes;
 pub mod store;
 

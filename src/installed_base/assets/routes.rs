@@ -25,7 +25,9 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(super::csv::import)
         .service(read)
         .service(update)
-        .service(remove);
+        .service(remove)
+        .service(super::readings::create)
+        .service(super::readings::list);
 }
 
 /// Filters of the asset list; all given filters must match.

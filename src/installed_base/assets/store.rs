@@ -302,3 +302,7 @@ pub fn list(
         })
         .collect())
 }
+
+pub fn exists(conn: &mut PgConnection, id: AssetId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(assets::table.find(id))).get_result(conn)
+}
