@@ -22,7 +22,6 @@ use crate::ids::{PartId, TicketId, WarehouseId};
 use crate::inventory::stock::ledger;
 use crate::inventory::stock::movement::NewMovement;
 use crate::inventory::stock::reservation::{self, NewReservation};
-use crate::validate::Errors;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(read).service(act);
@@ -204,27 +203,15 @@ async fn act(
                 let mut after = json!({"action": body.action, "part_id": part_id, "warehouse_id": warehouse_id, "quantity": quantity});
                 match body.action {
                     PartAction::Reserve => {
-                        let mut e = Errors::new();
-                        if !quantity.is_positive() {
-                            e.add("quantity", "must be more than 0");
-                        }
-                        let note = e.opt_text("note", note.as_deref(), 2000);
-                        if !crate::inventory::parts::store::exists(conn, part_id)? {
-                            e.add("part_id", format!("no part {part_id}"));
-                        }
-                        if !crate::inventory::warehouses::store::exists(conn, warehouse_id)? {
-                            e.add("warehouse_id", format!("no warehouse {warehouse_id}"));
-                        }
-                        e.finish()?;
                         let new = NewReservation {
                             ticket_id: id,
                             part_id,
                             warehouse_id,
                             quantity,
                             allow_shortage: body.allow_shortage,
-                            note: None,
+                            note,
                         };
-                        let r = reservation::reserve(conn, &new, note, who)?;
+                        let r = reservation::reserve(conn, &new, who)?;
                         after["shortage"] = json!(r.shortage);
                     }
                     PartAction::Issue => {

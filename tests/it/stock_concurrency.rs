@@ -247,7 +247,7 @@ async fn long_random_sequences_keep_every_balance_equal_to_its_ledger() {
                             allow_shortage: rng.below(2) == 0,
                             note: None,
                         };
-                        reservation::reserve(conn, &new, None, "prop")?;
+                        reservation::reserve(conn, &new, "prop")?;
                         Vec::new()
                     }
                     _ => {

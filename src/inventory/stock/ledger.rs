@@ -142,9 +142,9 @@ pub fn post(conn: &mut PgConnection, new: NewMovement, who: &str) -> AppResult<V
     }
 }
 
-/// Check an issue or return line: a positive quantity, a short note, a known part,
-/// warehouse and ticket. Returns the trimmed note.
-fn check_line(
+/// Check an issue, return or reservation line: a positive quantity, a short note, a
+/// known part, warehouse and ticket. Returns the trimmed note.
+pub(super) fn check_line(
     conn: &mut PgConnection,
     part: PartId,
     warehouse: WarehouseId,
@@ -201,7 +201,8 @@ fn receiving_warehouse(conn: &mut PgConnection, w: WarehouseId) -> AppResult<()>
     Ok(())
 }
 
-/// Move the part's moving-average cost for `qty` (signed) at `cost`; the part is locked.
+/// Move the part's moving-average cost for `qty` (signed: a receipt, or its reversal)
+/// at `cost`, before the movement is written; the part is locked.
 fn revalue(
     conn: &mut PgConnection,
     part: PartId,
@@ -475,17 +476,17 @@ pub fn reverse(
         MovementKind::Receipt => {
             let part = parts::lock(conn, original.part_id)?;
             let level = balance::lock(conn, original.part_id, original.warehouse_id)?;
-            let m = take_available(conn, &level, back(&original))?;
-            // the stock left before revaluing, so the average sees the remaining units
+            // revalued with the receipt's units still in stock, as a receipt is; if they
+            // are no longer available the whole transaction rolls back
             let cost = original.unit_cost.unwrap_or(part.unit_cost);
-            revalue_after_reversal(
+            revalue(
                 conn,
                 original.part_id,
                 part.unit_cost,
-                original.quantity.0,
+                -original.quantity.0,
                 cost,
             )?;
-            Ok(vec![m])
+            Ok(vec![take_available(conn, &level, back(&original))?])
         }
         MovementKind::Issue | MovementKind::Return | MovementKind::Adjustment => {
             if let Some(t) = original.ticket_id {
@@ -498,27 +499,4 @@ pub fn reverse(
             Ok(vec![apply(conn, &level, back(&original))?])
         }
     }
-}
-
-/// The average after a receipt of `qty` at `cost` was taken back out (stock already gone).
-fn revalue_after_reversal(
-    conn: &mut PgConnection,
-    part: PartId,
-    average: Money,
-    qty: Decimal,
-    cost: Money,
-) -> AppResult<()> {
-    let total: Option<Quantity> = stock_balances::table
-        .filter(stock_balances::part_id.eq(part))
-        .select(diesel::dsl::sum(stock_balances::on_hand))
-        .first(conn)?;
-    // the average as if the receipt were about to be removed from the stock before it
-    let before = total.map(|t| t.0).unwrap_or_default() + qty;
-    let next = rules::moving_average(before, average, -qty, cost);
-    if next != average {
-        diesel::update(parts_table::table.find(part))
-            .set(parts_table::unit_cost.eq(next))
-            .execute(conn)?;
-    }
-    Ok(())
 }

@@ -4,7 +4,8 @@
 //! refused, or, when the caller allows it, holds what there is and records the rest as a
 //! shortage, which stock arriving later fills, oldest first.
 //!
-//! Every function here expects the balance to be locked by the caller (`balance::lock`).
+//! Every function here but `reserve` (which locks it) expects the balance to be locked
+//! by the caller (`balance::lock`).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -223,14 +224,17 @@ pub fn insufficient(
     }
 }
 
-/// Reserve under a locked balance: add to the ticket's open reservation there, or open
-/// one.
-pub fn reserve(
-    conn: &mut PgConnection,
-    new: &NewReservation,
-    note: Option<String>,
-    who: &str,
-) -> AppResult<Reservation> {
+/// Reserve: check the request, lock the balance, then add to the ticket's open
+/// reservation there or open one.
+pub fn reserve(conn: &mut PgConnection, new: &NewReservation, who: &str) -> AppResult<Reservation> {
+    let note = super::ledger::check_line(
+        conn,
+        new.part_id,
+        new.warehouse_id,
+        new.quantity,
+        new.ticket_id,
+        new.note.clone(),
+    )?;
     let level = balance::lock(conn, new.part_id, new.warehouse_id)?;
     let available = level.available().0.max(Decimal::ZERO);
     let wanted = new.quantity.0;

@@ -83,27 +83,7 @@ pub async fn create(
     let who = caller.name.clone();
     let r = state
         .db
-        .transaction(move |conn| {
-            let mut e = Errors::new();
-            if !body.quantity.is_positive() {
-                e.add("quantity", "must be more than 0");
-            }
-            let note = e.opt_text("note", body.note.as_deref(), 2000);
-            if !crate::inventory::parts::store::exists(conn, body.part_id)? {
-                e.add("part_id", format!("no part {}", body.part_id));
-            }
-            if !crate::tickets::store::exists(conn, body.ticket_id)? {
-                e.add("ticket_id", format!("no ticket {}", body.ticket_id));
-            }
-            if !crate::inventory::warehouses::store::exists(conn, body.warehouse_id)? {
-                e.add(
-                    "warehouse_id",
-                    format!("no warehouse {}", body.warehouse_id),
-                );
-            }
-            e.finish()?;
-            reservation::reserve(conn, &body, note, &who)
-        })
+        .transaction(move |conn| reservation::reserve(conn, &body, &who))
         .await?;
     Ok(HttpResponse::Created().json(r))
 }
