@@ -101,4 +101,8 @@ id_type! {
     StocktakeId,
     /// A ticket (work order).
     TicketId,
+    /// A maintenance plan.
+    PlanId,
+    /// A subscribed calendar feed (its read-only token).
+    FeedId,
 }

@@ -42,6 +42,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_feeds (id) {
+        id -> Uuid,
+        name -> Text,
+        token_hash -> Bytea,
+        created_by -> Text,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     customers (id) {
         id -> Uuid,
         name -> Text,
@@ -101,6 +112,56 @@ diesel::table! {
         response_type -> Nullable<Text>,
         response_body -> Nullable<Bytea>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    maintenance_plan_parts (plan_id, part_id) {
+        plan_id -> Uuid,
+        part_id -> Uuid,
+        quantity -> Numeric,
+    }
+}
+
+diesel::table! {
+    maintenance_plans (id) {
+        id -> Uuid,
+        title -> Text,
+        description -> Nullable<Text>,
+        asset_id -> Nullable<Uuid>,
+        model_id -> Nullable<Uuid>,
+        cron -> Nullable<Text>,
+        interval_every -> Nullable<Int4>,
+        interval_unit -> Nullable<Text>,
+        interval_anchor -> Nullable<Date>,
+        interval_at -> Nullable<Time>,
+        interval_mode -> Nullable<Text>,
+        meter -> Nullable<Text>,
+        meter_every -> Nullable<Float8>,
+        meter_start -> Nullable<Float8>,
+        lead_days -> Int4,
+        checklist -> Array<Nullable<Text>>,
+        estimated_minutes -> Nullable<Int4>,
+        skills -> Array<Nullable<Text>>,
+        priority -> Text,
+        active -> Bool,
+        starts_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    maintenance_schedule (plan_id, asset_id) {
+        plan_id -> Uuid,
+        asset_id -> Uuid,
+        covered_since -> Timestamptz,
+        checked_through -> Timestamptz,
+        meter_counted_from -> Nullable<Timestamptz>,
+        meter_through -> Nullable<Timestamptz>,
+        meter_last -> Nullable<Float8>,
+        meter_usage -> Float8,
     }
 }
 
@@ -355,6 +416,12 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> Int4,
+        plan_id -> Nullable<Uuid>,
+        pm_trigger -> Nullable<Text>,
+        pm_due_at -> Nullable<Timestamptz>,
+        pm_counted_from -> Nullable<Timestamptz>,
+        missed_occurrences -> Int4,
+        skills -> Array<Nullable<Text>>,
     }
 }
 
@@ -377,6 +444,12 @@ diesel::joinable!(asset_meters -> assets (asset_id));
 diesel::joinable!(assets -> equipment_models (model_id));
 diesel::joinable!(assets -> sites (site_id));
 diesel::joinable!(devices -> assets (asset_id));
+diesel::joinable!(maintenance_plan_parts -> maintenance_plans (plan_id));
+diesel::joinable!(maintenance_plan_parts -> parts (part_id));
+diesel::joinable!(maintenance_plans -> assets (asset_id));
+diesel::joinable!(maintenance_plans -> equipment_models (model_id));
+diesel::joinable!(maintenance_schedule -> assets (asset_id));
+diesel::joinable!(maintenance_schedule -> maintenance_plans (plan_id));
 diesel::joinable!(part_models -> equipment_models (model_id));
 diesel::joinable!(part_models -> parts (part_id));
 diesel::joinable!(part_suppliers -> parts (part_id));
@@ -399,6 +472,7 @@ diesel::joinable!(ticket_labour -> technicians (technician_id));
 diesel::joinable!(ticket_labour -> tickets (ticket_id));
 diesel::joinable!(tickets -> assets (asset_id));
 diesel::joinable!(tickets -> customers (customer_id));
+diesel::joinable!(tickets -> maintenance_plans (plan_id));
 diesel::joinable!(tickets -> sites (site_id));
 diesel::joinable!(tickets -> technicians (assignee_id));
 
@@ -406,11 +480,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     asset_meters,
     assets,
+    calendar_feeds,
     customers,
     devices,
     equipment_models,
     failure_codes,
     idempotency_records,
+    maintenance_plan_parts,
+    maintenance_plans,
+    maintenance_schedule,
     meter_readings,
     part_models,
     part_suppliers,

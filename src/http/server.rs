@@ -1,5 +1,5 @@
 //! `mainspring serve`: database (external or embedded), migrations, the HTTP server,
-//! housekeeping, and graceful shutdown on SIGTERM and Ctrl-C.
+//! the maintenance scheduler, housekeeping, and graceful shutdown on SIGTERM and Ctrl-C.
 
 use std::time::Duration;
 
@@ -139,6 +139,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     spawn_housekeeping(pool.clone());
+    // kept alive until serve returns
+    let _scheduler = if config.roles.scheduler {
+        let opts = crate::maintenance::scheduler::Options {
+            auto_assign: config.auto_assign,
+        };
+        let s = crate::maintenance::scheduler::spawn(pool.clone(), opts).await?;
+        tracing::info!("scheduler running: maintenance plans are checked every minute");
+        Some(s)
+    } else {
+        None
+    };
     if config.roles.http {
         let state = state(&config, pool, database.cluster.is_some());
         let server = http_server(&config, state)?;

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::sla::{self, Sla};
-use crate::ids::{AssetId, CustomerId, SiteId, TechnicianId, TicketId};
+use crate::db::types::TextList;
+use crate::ids::{AssetId, CustomerId, PlanId, SiteId, TechnicianId, TicketId};
 use crate::schema::tickets;
 use crate::validate::nullable;
 
@@ -126,6 +127,36 @@ pub struct TicketRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    pub plan_id: Option<PlanId>,
+    pub pm_trigger: Option<PmTrigger>,
+    pub pm_due_at: Option<DateTime<Utc>>,
+    pub pm_counted_from: Option<DateTime<Utc>>,
+    pub missed_occurrences: i32,
+    #[diesel(deserialize_as = Vec<Option<String>>)]
+    pub skills: TextList,
+}
+
+crate::text_enum! {
+    /// Which trigger of a maintenance plan opened a PM ticket.
+    pub enum PmTrigger {
+        Calendar = "calendar",
+        Meter = "meter",
+    }
+}
+
+/// Where a PM ticket came from: its plan and the occurrence it is for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PmOrigin {
+    pub plan_id: PlanId,
+    pub trigger: PmTrigger,
+    /// The calendar occurrence it is for.
+    pub due_at: Option<DateTime<Utc>>,
+    /// For a meter trigger: the time the meter's usage was counted from (the previous
+    /// resolution of the plan's ticket for the asset, or when the plan began covering it).
+    pub counted_from: Option<DateTime<Utc>>,
+    /// Occurrences that fell due while no scheduler was running, which this one late
+    /// ticket stands for besides its own.
+    pub missed_occurrences: i32,
 }
 
 /// The failure code of a ticket: problem → cause → remedy, from the catalogue.
@@ -200,6 +231,11 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
     /// Incremented by every change; send it back to refuse lost updates.
     pub version: i32,
+    /// Skill codes the work needs besides those of the asset's model (a plan's).
+    #[schema(value_type = Vec<String>, example = json!(["hydraulics"]))]
+    pub skills: TextList,
+    /// For PM tickets: the plan and occurrence.
+    pub maintenance: Option<PmOrigin>,
 }
 
 /// The ticket number as people read it.
@@ -262,6 +298,17 @@ impl Ticket {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            skills: r.skills,
+            maintenance: match (r.plan_id, r.pm_trigger) {
+                (Some(plan_id), Some(trigger)) => Some(PmOrigin {
+                    plan_id,
+                    trigger,
+                    due_at: r.pm_due_at,
+                    counted_from: r.pm_counted_from,
+                    missed_occurrences: r.missed_occurrences,
+                }),
+                _ => None,
+            },
         }
     }
 }

@@ -13,8 +13,9 @@ use super::lifecycle::{self, Facts, Refusal};
 use super::model::*;
 use super::sla::{self, Targets};
 use crate::auth::Role;
+use crate::decimal::Quantity;
 use crate::error::{AppError, AppResult};
-use crate::ids::{AssetId, CustomerId, SiteId, TechnicianId, TicketId};
+use crate::ids::{AssetId, CustomerId, PartId, SiteId, TechnicianId, TicketId, WarehouseId};
 use crate::inventory::stock::reservation;
 use crate::schema::{
     assets, customers, failure_codes, sites, sla_targets, technicians, ticket_feedback, tickets,
@@ -71,8 +72,17 @@ pub struct Opening {
     /// A PM ticket's occurrence: its resolution is due then.
     pub pm_due: Option<DateTime<Utc>>,
     /// Without an assignee, assign the best dispatch suggestion that has every skill
-    /// the asset's model needs (`MAINSPRING_AUTO_ASSIGN`); none such leaves it open.
+    /// the work needs (`MAINSPRING_AUTO_ASSIGN`); none such leaves it open.
     pub auto_assign: bool,
+    /// Skills the work needs besides those of the asset's model.
+    pub skills: Vec<String>,
+    /// Copied onto the ticket's checklist.
+    pub checklist: Vec<String>,
+    /// Parts reserved at the site's serving warehouse; what is not available is
+    /// recorded as a shortage.
+    pub kit: Vec<(PartId, Quantity)>,
+    /// A PM ticket's plan and occurrence (one ticket per occurrence: a unique index).
+    pub pm: Option<PmOrigin>,
 }
 
 impl Opening {
@@ -90,6 +100,10 @@ impl Opening {
             assignee_id: n.assignee_id,
             pm_due: None,
             auto_assign: false,
+            skills: Vec::new(),
+            checklist: Vec::new(),
+            kit: Vec::new(),
+            pm: None,
         }
     }
 }
@@ -126,8 +140,14 @@ pub fn targets(
     })
 }
 
-/// Where an asset is: its site, the site's customer and that customer's service tier.
-type Placement = (SiteId, Option<CustomerId>, Option<String>);
+/// Where an asset is: its site, the site's customer, that customer's service tier and
+/// the site's serving warehouse.
+type Placement = (
+    SiteId,
+    Option<CustomerId>,
+    Option<String>,
+    Option<WarehouseId>,
+);
 
 /// The asset's site, the site's customer and that customer's service tier.
 fn placement(conn: &mut PgConnection, asset: AssetId) -> QueryResult<Option<Placement>> {
@@ -139,6 +159,7 @@ fn placement(conn: &mut PgConnection, asset: AssetId) -> QueryResult<Option<Plac
             sites::id,
             sites::customer_id,
             customers::service_tier.nullable(),
+            sites::serving_warehouse_id,
         ))
         .first(conn)
         .optional()
@@ -192,19 +213,27 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
     }
     e.time("pm_due", o.pm_due);
     e.finish()?;
-    let (site_id, customer_id, tier) = place.expect("checked above");
+    let (site_id, customer_id, tier, serving) = place.expect("checked above");
     let now = Utc::now();
-    let (response_due, resolution_due) = sla::due_times(
-        now,
-        targets(conn, tier.as_deref(), o.priority)?,
-        o.pm_due,
-        0,
-    );
+    let targets = targets(conn, tier.as_deref(), o.priority)?;
+    // a PM ticket without a calendar occurrence (a meter fell due) is due within the
+    // resolution target, and like every PM ticket has no response target
+    let pm_due = o.pm_due.or_else(|| {
+        o.pm.as_ref()
+            .map(|_| now + chrono::Duration::hours(targets.resolution_hours.into()))
+    });
+    let (response_due, resolution_due) = sla::due_times(now, targets, pm_due, 0);
     let id = TicketId::new();
     let dispatched = match o.assignee_id {
-        None if o.auto_assign => dispatch::candidates(conn, id, o.asset_id, site_id)?
-            .into_iter()
-            .find(|s| s.missing_skills.is_empty()),
+        None if o.auto_assign => {
+            let work = dispatch::Needs {
+                skills: o.skills.clone(),
+                parts: dispatch::kit_needs(conn, &o.kit)?,
+            };
+            dispatch::candidates(conn, id, o.asset_id, site_id, work)?
+                .into_iter()
+                .find(|s| s.missing_skills.is_empty())
+        }
         _ => None,
     };
     let assignee = o
@@ -236,6 +265,12 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
             tickets::created_by.eq(&actor.name),
             tickets::created_at.eq(now),
             tickets::updated_at.eq(now),
+            tickets::skills.eq(&o.skills),
+            tickets::plan_id.eq(o.pm.as_ref().map(|p| p.plan_id)),
+            tickets::pm_trigger.eq(o.pm.as_ref().map(|p| p.trigger)),
+            tickets::pm_due_at.eq(o.pm.as_ref().and_then(|p| p.due_at)),
+            tickets::pm_counted_from.eq(o.pm.as_ref().and_then(|p| p.counted_from)),
+            tickets::missed_occurrences.eq(o.pm.as_ref().map_or(0, |p| p.missed_occurrences)),
         ))
         .execute(conn)?;
     events::record(
@@ -246,7 +281,7 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
         None,
         Some(
             json!({"status": status, "priority": o.priority, "kind": o.kind, "source": o.source,
-                    "assignee_id": assignee, "title": title}),
+                    "assignee_id": assignee, "title": title, "maintenance": o.pm}),
         ),
         dispatched
             .map(|s| {
@@ -259,7 +294,67 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
             })
             .as_deref(),
     )?;
+    if !o.checklist.is_empty() {
+        super::work::append(conn, id, &o.checklist, &actor.name)?;
+    }
+    if !o.kit.is_empty() {
+        reserve_kit(conn, id, serving, &o.kit, &actor.name)?;
+    }
     get(conn, id)
+}
+
+/// Reserve a kit at the serving warehouse, recording what is short; one `parts` event
+/// says what was reserved and what is missing.
+fn reserve_kit(
+    conn: &mut PgConnection,
+    id: TicketId,
+    serving: Option<WarehouseId>,
+    kit: &[(PartId, Quantity)],
+    who: &str,
+) -> AppResult<()> {
+    let Some(warehouse_id) = serving else {
+        events::record(
+            conn,
+            id,
+            who,
+            "parts",
+            None,
+            None,
+            Some("the site has no serving warehouse: the parts kit was not reserved"),
+        )?;
+        return Ok(());
+    };
+    let (mut lines, mut short) = (Vec::new(), false);
+    for (part_id, quantity) in kit {
+        let r = reservation::reserve(
+            conn,
+            &reservation::NewReservation {
+                ticket_id: id,
+                part_id: *part_id,
+                warehouse_id,
+                quantity: *quantity,
+                allow_shortage: true,
+                note: Some("parts kit of the maintenance plan".into()),
+            },
+            who,
+        )?;
+        short |= !r.shortage.is_zero();
+        lines.push(json!({"part_id": part_id, "reserved": r.quantity, "shortage": r.shortage}));
+    }
+    events::record(
+        conn,
+        id,
+        who,
+        "parts",
+        None,
+        Some(json!({"warehouse_id": warehouse_id, "kit": lines})),
+        Some(if short {
+            "parts kit reserved; some parts are short"
+        } else {
+            "parts kit reserved"
+        }),
+    )?;
+    Ok(())
 }
 
 pub fn find(conn: &mut PgConnection, id: TicketId) -> QueryResult<Option<TicketRecord>> {

@@ -48,6 +48,7 @@ fn diesel_type(udt: &str) -> String {
             "timestamptz" => "Timestamptz",
             "timestamp" => "Timestamp",
             "date" => "Date",
+            "time" => "Time",
             "bool" => "Bool",
             "int2" => "Int2",
             "int4" => "Int4",

@@ -2,9 +2,9 @@
 //! take a ticket, ranked by a score whose every part is shown with the reason for it.
 //!
 //! `rank` holds the pure rules (`rank::rank`, `rank::locate`, unit-tested there);
-//! [`candidates`] only
-//! gathers their inputs: the skills of the asset's model, the parts reserved for the
-//! ticket, and per technician the home site's site tree, open workload and van stock.
+//! [`candidates`] only gathers their inputs: the skills of the asset's model and the
+//! ticket's own, the parts reserved for the ticket (or a plan's kit, for a ticket about
+//! to open), and per technician the home site's site tree, open workload and van stock.
 //! Nothing here writes.
 
 use std::collections::HashMap;
@@ -110,15 +110,63 @@ fn needs(conn: &mut PgConnection, ticket: TicketId) -> QueryResult<Vec<Need>> {
     .load(conn)
 }
 
-/// The ranked suggestions for a ticket on `asset` at `site` (which need not be written
-/// yet: opening a ticket dispatches it before inserting it).
+/// What a piece of work needs: skills besides those of the asset's model (a plan's),
+/// and parts by SKU.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    pub skills: Vec<String>,
+    pub parts: Vec<Need>,
+}
+
+/// What an existing ticket needs: its own skills and its open reservations.
+pub fn ticket_needs(conn: &mut PgConnection, ticket: TicketId) -> QueryResult<Needs> {
+    let skills: TextList = tickets::table
+        .find(ticket)
+        .select(tickets::skills)
+        .first::<Vec<Option<String>>>(conn)
+        .optional()?
+        .map(TextList::from)
+        .unwrap_or_default();
+    Ok(Needs {
+        skills: skills.0,
+        parts: needs(conn, ticket)?,
+    })
+}
+
+/// The kit lines as needs, by SKU (for work not yet written, such as a PM ticket
+/// about to open with its plan's kit).
+pub fn kit_needs(conn: &mut PgConnection, kit: &[(PartId, Quantity)]) -> QueryResult<Vec<Need>> {
+    let ids: Vec<PartId> = kit.iter().map(|k| k.0).collect();
+    let skus: HashMap<PartId, String> = crate::schema::parts::table
+        .filter(crate::schema::parts::id.eq_any(&ids))
+        .select((crate::schema::parts::id, crate::schema::parts::sku))
+        .load::<(PartId, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut out: Vec<Need> = kit
+        .iter()
+        .filter_map(|(part_id, needed)| {
+            Some(Need {
+                part_id: *part_id,
+                sku: skus.get(part_id)?.clone(),
+                needed: *needed,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.sku.cmp(&b.sku));
+    Ok(out)
+}
+
+/// The ranked suggestions for `ticket` on `asset` at `site` needing `work` (the ticket
+/// need not be written yet: opening a ticket dispatches it before inserting it).
 pub fn candidates(
     conn: &mut PgConnection,
     ticket: TicketId,
     asset: AssetId,
     site: SiteId,
+    work: Needs,
 ) -> QueryResult<Vec<Suggestion>> {
-    let skills: TextList = assets::table
+    let model_skills: TextList = assets::table
         .inner_join(equipment_models::table)
         .filter(assets::id.eq(asset))
         .select(equipment_models::skills)
@@ -126,7 +174,11 @@ pub fn candidates(
         .optional()?
         .map(TextList::from)
         .unwrap_or_default();
-    let parts = needs(conn, ticket)?;
+    let mut skills = model_skills.0;
+    skills.extend(work.skills);
+    skills.sort();
+    skills.dedup();
+    let parts = work.parts;
     let techs: Vec<Technician> = technicians::table
         .filter(technicians::active.eq(true))
         .filter(technicians::availability.eq(Availability::Available))
@@ -171,15 +223,16 @@ pub fn candidates(
             skills: t.skills.0,
         })
         .collect();
-    Ok(rank(&skills.0, &parts, candidates))
+    Ok(rank(&skills, &parts, candidates))
 }
 
 /// The suggestions for an existing ticket (404 when there is none).
 pub fn suggest(conn: &mut PgConnection, id: TicketId) -> AppResult<DispatchSuggestions> {
     let t = store::find(conn, id)?.ok_or_else(|| AppError::not_found("ticket", id))?;
+    let work = ticket_needs(conn, id)?;
     Ok(DispatchSuggestions {
         ticket_id: id,
-        suggestions: candidates(conn, id, t.asset_id, t.site_id)?,
+        suggestions: candidates(conn, id, t.asset_id, t.site_id, work)?,
     })
 }
 

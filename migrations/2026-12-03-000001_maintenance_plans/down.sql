@@ -1,0 +1,15 @@
+DROP TABLE calendar_feeds;
+DROP INDEX tickets_plan;
+DROP INDEX tickets_pm_meter_once;
+DROP INDEX tickets_pm_calendar_once;
+ALTER TABLE tickets
+    DROP CONSTRAINT tickets_pm_origin,
+    DROP COLUMN skills,
+    DROP COLUMN missed_occurrences,
+    DROP COLUMN pm_counted_from,
+    DROP COLUMN pm_due_at,
+    DROP COLUMN pm_trigger,
+    DROP COLUMN plan_id;
+DROP TABLE maintenance_schedule;
+DROP TABLE maintenance_plan_parts;
+DROP TABLE maintenance_plans;
