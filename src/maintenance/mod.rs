@@ -4,6 +4,7 @@
 //! (`occurrence`), how site wall-clock time maps to instants (`wall_clock`), and meter
 //! usage across resets (`meter`).
 
+pub mod forecast;
 pub mod meter;
 pub mod occurrence;
 pub mod plans;
@@ -12,4 +13,5 @@ pub mod wall_clock;
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     plans::routes::configure(cfg);
+    forecast::routes::configure(cfg);
 }

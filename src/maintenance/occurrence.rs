@@ -12,7 +12,7 @@
 //! so `*/2` in day-of-month still ORs with a restricted day-of-week, where Vixie ANDs.
 
 use chrono::{
-    DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Utc,
+    DateTime, Datelike, Days, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use croner::parser::{CronParser, Seconds, Year};
@@ -190,7 +190,13 @@ impl CalendarTrigger {
         self.validate().ok()?;
         // Wall-clock order equals instant order except that a fall-back repeats local
         // times; starting a day early and skipping what is not after `after` covers it.
+        // Occurrences are whole minutes whatever the seconds of `after` (croner keeps
+        // the sub-second part of its starting point).
         let start = wall_clock::local(tz, after) - Duration::days(1);
+        let start = start
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(start);
         let source = match self {
             CalendarTrigger::Cron { expr } => LocalTimes::Cron {
                 cron: Box::new(parse_cron(expr).ok()?),

@@ -11,6 +11,7 @@ mod customers;
 mod dispatch;
 mod equipment_models;
 mod errors;
+mod forecast;
 mod idempotency;
 mod inventory_support;
 mod maintenance_plans;

@@ -379,3 +379,14 @@ fn listings_are_capped_but_the_latest_missed_is_still_exact() {
         }
     );
 }
+
+#[test]
+fn occurrences_are_whole_minutes_whatever_the_seconds_of_the_start() {
+    let after =
+        utc(2027, 1, 10, 7, 59) + Duration::nanoseconds(678_495_306) + Duration::seconds(17);
+    let next = cron("0 9 * * *").next_after(Berlin, after, None).unwrap();
+    assert_eq!(next, utc(2027, 1, 10, 8, 0));
+    let all =
+        cron("*/30 * * * *").occurrences_between(Berlin, after, after + Duration::hours(1), None);
+    assert_eq!(all, [utc(2027, 1, 10, 8, 0), utc(2027, 1, 10, 8, 30)]);
+}
