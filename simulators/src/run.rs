@@ -62,10 +62,11 @@ pub async fn run(s: &Scenario, opts: &RunOptions, mode: &'static str) -> Result<
         let api = Api::new(url, key)?;
         let reg = register::register(&api, s, &devices).await?;
         eprintln!(
-            "registered {} devices at {url}: customer {}, {} assets created, {} rules created{}",
+            "registered {} devices at {url}: customer {}, {} assets created, {} devices written, {} rules created{}",
             devices.len(),
             reg.customer_id,
             reg.assets_created,
+            reg.devices_written,
             reg.rules_created,
             reg.rules_skipped
                 .map(|r| format!(" (rules skipped: {r})"))

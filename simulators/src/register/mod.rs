@@ -30,6 +30,8 @@ pub struct Registered {
     /// Asset id per device index.
     pub assets: Vec<String>,
     pub assets_created: usize,
+    /// Devices created or re-bound to their asset.
+    pub devices_written: usize,
     pub rules_created: usize,
     pub rules_skipped: Option<String>,
 }
@@ -181,14 +183,32 @@ pub async fn register(api: &Api, s: &Scenario, devices: &[DeviceSim]) -> Result<
         .map(|d| by_serial[&(d.device.profile.key.to_owned(), d.id().to_owned())].clone())
         .collect();
 
-    // Devices: the CSV import updates a row whose device_id exists, so it is idempotent.
-    for (n, chunk) in devices.chunks(CSV_CHUNK).enumerate() {
+    // Devices: bound already (same device_id, same asset) are left alone; the others go
+    // through the CSV import, which updates a row whose device_id exists.
+    let prefix = common_prefix(devices.iter().map(|d| d.id()));
+    let query: Vec<(&str, String)> = if prefix.is_empty() {
+        vec![]
+    } else {
+        vec![("q", prefix)]
+    };
+    let bound: HashMap<String, String> = api
+        .list_all("devices", &query)
+        .await?
+        .iter()
+        .filter_map(|d| Some((text(d, "device_id").ok()?, text(d, "asset_id").ok()?)))
+        .collect();
+    let todo: Vec<usize> = (0..devices.len())
+        .filter(|i| bound.get(devices[*i].id()) != Some(&out.assets[*i]))
+        .collect();
+    out.devices_written = todo.len();
+    for chunk in todo.chunks(CSV_CHUNK) {
         let mut csv = String::from("device_id,asset_id,name,active\n");
-        for (j, d) in chunk.iter().enumerate() {
-            let asset = &out.assets[n * CSV_CHUNK + j];
+        for &i in chunk {
+            let d = &devices[i];
             csv.push_str(&format!(
-                "{},{asset},{},true\n",
+                "{},{},{},true\n",
                 csv_field(d.id()),
+                out.assets[i],
                 csv_field(&format!("Simulated {}", d.device.profile.key))
             ));
         }
@@ -205,6 +225,23 @@ pub async fn register(api: &Api, s: &Scenario, devices: &[DeviceSim]) -> Result<
         Err(e) => return Err(e.context("creating rules")),
     }
     Ok(out)
+}
+
+/// The longest prefix all ids share (narrows the device lookup).
+fn common_prefix<'a>(mut ids: impl Iterator<Item = &'a str>) -> String {
+    let Some(first) = ids.next() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for id in ids {
+        len = first
+            .bytes()
+            .zip(id.bytes())
+            .take(len)
+            .take_while(|(a, b)| a == b)
+            .count();
+    }
+    first[..len].to_owned()
 }
 
 fn asset_name(p: &Profile, device_id: &str) -> String {
@@ -228,6 +265,17 @@ fn asset_body(d: &DeviceSim, model_id: &str, site_id: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_prefix_of_fleet_ids() {
+        assert_eq!(
+            common_prefix(["demo-000", "demo-011", "demo-002"].into_iter()),
+            "demo-0"
+        );
+        assert_eq!(common_prefix(["a", "b"].into_iter()), "");
+        assert_eq!(common_prefix(["only"].into_iter()), "only");
+        assert_eq!(common_prefix(std::iter::empty()), "");
+    }
 
     #[test]
     fn csv_fields_with_commas_or_quotes_are_quoted() {
