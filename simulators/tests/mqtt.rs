@@ -487,3 +487,52 @@ async fn the_same_seed_gives_the_same_signals() {
         assert_eq!(runs[0][k], runs[1][k], "{k:?}");
     }
 }
+
+#[tokio::test]
+async fn a_lost_broker_is_retried_with_backoff_and_publishing_resumes() {
+    let mut broker = Broker::start();
+    let url = broker.url();
+    let child = sim()
+        .args([
+            "run",
+            "--devices",
+            "2",
+            "--profile",
+            "pump",
+            "--duration",
+            "8",
+            "--interval-ms",
+            "200",
+            "--quiet",
+            "--mqtt-url",
+            &url,
+        ])
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    broker.kill();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    broker.restart();
+    let sub = Subscriber::subscribe(broker.port, "mainspring/v1/devices/#").await;
+    sub.wait_until(5, "both devices back online and publishing", |m| {
+        ["sim-00000", "sim-00001"].iter().all(|d| {
+            statuses(m, d).first().map(String::as_str) == Some("online")
+                && !telemetry(m, d).is_empty()
+        })
+    })
+    .await;
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = summary["errors"].as_u64().unwrap();
+    // 3 s down with delays of 0.25, 0.5, 1, 2 s (±25 %): a few failures per connection,
+    // not a tight loop.
+    assert!(
+        (2..=12).contains(&errors),
+        "{errors} connection failures: {summary}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("reconnecting in"), "{stderr}");
+}

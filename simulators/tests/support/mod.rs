@@ -17,6 +17,7 @@ const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 pub struct Broker {
     child: Child,
     pub port: u16,
+    conf: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -41,30 +42,48 @@ impl Broker {
             ),
         )
         .unwrap();
-        let child = Command::new(MOSQUITTO)
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start mosquitto");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "mosquitto did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = spawn(&conf, port);
         Broker {
             child,
             port,
+            conf,
             _dir: dir,
         }
+    }
+
+    /// Kills the broker (no goodbye to its clients).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = spawn(&self.conf, self.port);
     }
 
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
     }
+}
+
+fn spawn(conf: &std::path::Path, port: u16) -> Child {
+    let child = Command::new(MOSQUITTO)
+        .arg("-c")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start mosquitto");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "mosquitto did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
 }
 
 impl Drop for Broker {
