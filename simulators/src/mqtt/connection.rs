@@ -223,7 +223,13 @@ pub async fn drive(
     let offset = stagger / rate;
     let lag_cap = (rate.ceil() as u64).max(1);
     let mut stop = shared.stop.clone();
-    let mut link = Some(Link::open(&plan, &shared, seed));
+    // Telemetry starts once the connection is up and its devices said `online`.
+    let mut first = Link::open(&plan, &shared, seed);
+    if wait_connected(&mut first, &mut stop).await {
+        let ids = online_ids(&devices, 0.0);
+        announce_online(&first, &plan, &ids, &shared, &mut stop).await;
+    }
+    let mut link = Some(first);
     let mut turn: u64 = 0;
 
     'run: while !*stop.borrow() {
@@ -234,7 +240,8 @@ pub async fn drive(
                 reconnected = true;
             }
             if reconnected {
-                announce_online(l, &plan, &devices, &shared, elapsed, &mut stop).await;
+                let ids = online_ids(&devices, elapsed);
+                announce_online(l, &plan, &ids, &shared, &mut stop).await;
             }
         }
         let due = if elapsed < offset {
@@ -270,20 +277,37 @@ pub async fn drive(
     shutdown(plan, devices, link, &shared).await;
 }
 
+/// The devices that are not keeping quiet at `t`.
+fn online_ids(devices: &[DeviceSim], t: f64) -> Vec<String> {
+    devices
+        .iter()
+        .filter(|d| !d.silenced(t))
+        .map(|d| d.id().to_owned())
+        .collect()
+}
+
+/// Waits for the link's next CONNACK; `false` when stopped first.
+async fn wait_connected(link: &mut Link, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        r = link.connected.recv() => r.is_some(),
+        _ = stop.wait_for(|s| *s) => false,
+    }
+}
+
+/// Retained `online` for each device (and the gateway itself).
 async fn announce_online(
     link: &Link,
     plan: &ConnPlan,
-    devices: &[DeviceSim],
+    ids: &[String],
     shared: &Shared,
-    t: f64,
     stop: &mut watch::Receiver<bool>,
 ) {
     if plan.gateway {
         let topic = gateway_topic(&shared.prefix, &plan.client_id);
         link.publish(topic, true, b"online".to_vec(), 0, stop).await;
     }
-    for d in devices.iter().filter(|d| !d.silenced(t)) {
-        let topic = device_topic(&shared.prefix, d.id(), "status");
+    for id in ids {
+        let topic = device_topic(&shared.prefix, id, "status");
         if link.publish(topic, true, b"online".to_vec(), 0, stop).await {
             shared.stats.statuses.fetch_add(1, Relaxed);
         }
@@ -326,7 +350,11 @@ async fn execute(
         }
         Action::Reconnect => {
             if link.is_none() {
-                *link = Some(Link::open(plan, shared, seed.wrapping_add(1)));
+                let mut l = Link::open(plan, shared, seed.wrapping_add(1));
+                if wait_connected(&mut l, stop).await {
+                    announce_online(&l, plan, &[device_id.to_owned()], shared, stop).await;
+                }
+                *link = Some(l);
             }
         }
     }

@@ -8,10 +8,18 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
 
-const MOSQUITTO: &str = "/usr/sbin/mosquitto";
+/// Debian's path, else whatever `mosquitto` is on PATH.
+fn mosquitto() -> &'static str {
+    if std::path::Path::new("/usr/sbin/mosquitto").exists() {
+        "/usr/sbin/mosquitto"
+    } else {
+        "mosquitto"
+    }
+}
 
 /// A throwaway Mosquitto: anonymous, no persistence, listening on 127.0.0.1 only.
 pub struct Broker {
@@ -23,10 +31,6 @@ pub struct Broker {
 
 impl Broker {
     pub fn start() -> Broker {
-        assert!(
-            std::path::Path::new(MOSQUITTO).exists(),
-            "these tests need Mosquitto: apt-get install mosquitto"
-        );
         let dir = tempfile::tempdir().expect("temp dir");
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -69,12 +73,12 @@ impl Broker {
 }
 
 fn spawn(conf: &std::path::Path, port: u16) -> Child {
-    let child = Command::new(MOSQUITTO)
+    let child = Command::new(mosquitto())
         .arg("-c")
         .arg(conf)
         .stdout(Stdio::null())
         .spawn()
-        .expect("start mosquitto");
+        .expect("these tests need Mosquitto (apt-get install mosquitto)");
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -223,4 +227,49 @@ pub async fn run_to_end(args: &[&str]) -> Value {
 
 pub fn scenario(name: &str) -> String {
     format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+pub const PUMP_METRICS: [&str; 5] = [
+    "temperature_c",
+    "vibration_mm_s",
+    "pressure_bar",
+    "runtime_h",
+    "cycles",
+];
+
+pub fn telemetry<'a>(msgs: &'a [Msg], device: &str) -> Vec<&'a Msg> {
+    msgs.iter()
+        .filter(|m| m.device() == Some((device, "telemetry")))
+        .collect()
+}
+
+pub fn statuses(msgs: &[Msg], device: &str) -> Vec<String> {
+    msgs.iter()
+        .filter(|m| m.device() == Some((device, "status")))
+        .map(|m| m.text().to_owned())
+        .collect()
+}
+
+/// Asserts one contract message and returns its (ts, seq).
+pub fn check_message(v: &Value) -> (DateTime<Utc>, u64) {
+    let obj = v.as_object().expect("a message is an object");
+    assert_eq!(obj.len(), 3, "only ts, seq and values: {v}");
+    let ts = DateTime::parse_from_rfc3339(v["ts"].as_str().expect("ts is RFC 3339"))
+        .unwrap()
+        .with_timezone(&Utc);
+    let seq = v["seq"].as_u64().expect("seq is an integer");
+    let values = v["values"].as_object().expect("values is an object");
+    let names: Vec<&str> = values.keys().map(String::as_str).collect();
+    let mut expected = PUMP_METRICS.to_vec();
+    expected.sort();
+    let mut got = names.clone();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(
+        values
+            .values()
+            .all(|x| x.as_f64().is_some_and(f64::is_finite)),
+        "{v}"
+    );
+    (ts, seq)
 }
