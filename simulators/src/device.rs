@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
-use crate::profile::{Profile, CYCLES_METRIC, RUNTIME_METRIC};
+use crate::profile::{Profile, AUX_METRICS, CYCLES_METRIC, RUNTIME_METRIC};
 use crate::signal::{daily_cycle, gaussian, round_to, warmed_fraction, Duty};
 
 /// Local hour at which ambient-driven signals peak.
@@ -42,6 +42,7 @@ pub struct Device {
     cycles0: u64,
     rng: SmallRng,
     next_seq: u64,
+    extra_metrics: usize,
 }
 
 /// SplitMix64: spreads (seed, index) into independent per-device seeds.
@@ -87,7 +88,14 @@ impl Device {
             cycles0,
             rng,
             next_seq: 1,
+            extra_metrics: 0,
         }
+    }
+
+    /// Also report the first `n` of `AUX_METRICS` (at most all of them).
+    pub fn with_extra_metrics(mut self, n: usize) -> Self {
+        self.extra_metrics = n.min(AUX_METRICS.len());
+        self
     }
 
     /// Runtime hours and starts at the simulator's start (an asset's initial meters).
@@ -116,6 +124,10 @@ impl Device {
         let runtime = self.runtime0_h + self.duty.running_seconds(t) / 3600.0;
         values.push((RUNTIME_METRIC, round_to(runtime, 3)));
         values.push((CYCLES_METRIC, (self.cycles0 + self.duty.starts(t)) as f64));
+        for name in &AUX_METRICS[..self.extra_metrics] {
+            let v = 50.0 + 5.0 * gaussian(&mut self.rng);
+            values.push((name, round_to(v, 2)));
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         Sample { ts, seq, values }
@@ -157,6 +169,23 @@ mod tests {
         let a = device(42, 3, "compressor").sample(0.0, ts);
         assert_ne!(a, device(43, 3, "compressor").sample(0.0, ts));
         assert_ne!(a, device(42, 4, "compressor").sample(0.0, ts));
+    }
+
+    #[test]
+    fn extra_metrics_add_readings_after_the_profile_ones() {
+        let mut d = device(1, 0, "pump").with_extra_metrics(3);
+        let s = d.sample(0.0, t0());
+        assert_eq!(s.values.len(), 8);
+        assert_eq!(s.values[5].0, "aux_01");
+        assert_eq!(s.values[7].0, "aux_03");
+        assert_eq!(
+            device(1, 0, "pump")
+                .with_extra_metrics(99)
+                .sample(0.0, t0())
+                .values
+                .len(),
+            37
+        );
     }
 
     #[test]

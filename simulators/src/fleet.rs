@@ -48,7 +48,8 @@ pub fn build(s: &Scenario, seed: u64) -> Result<Vec<DeviceSim>> {
         .map(|(n, id)| {
             let g = s.group_of(n).expect("index within the fleet");
             let p = profile::find(&g.profile).expect("validated profile");
-            let device = Device::new(n, id, p, g.utc_offset_h, seed);
+            let device =
+                Device::new(n, id, p, g.utc_offset_h, seed).with_extra_metrics(s.extra_metrics);
             DeviceSim::new(device, s.faults_for(n), cadence)
         })
         .collect())

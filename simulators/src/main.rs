@@ -69,6 +69,9 @@ struct Common {
     /// How `ts` is written.
     #[arg(long, value_enum)]
     ts_format: Option<TsFormat>,
+    /// Synthetic metrics (aux_01…, up to 32) per message beside the profile's five.
+    #[arg(long)]
+    extra_metrics: Option<usize>,
     /// Register the fleet through this server's REST API first (http://host:port).
     #[arg(long, requires = "key")]
     register: Option<String>,
@@ -96,6 +99,9 @@ struct RunArgs {
     /// Samples per publish (an array batch when above 1).
     #[arg(long)]
     batch: Option<u32>,
+    /// Publishes per second, all devices together (instead of one per interval × batch).
+    #[arg(long)]
+    rate: Option<f64>,
     /// Seconds to run (default: the scenario's run_s; without a scenario until Ctrl-C).
     #[arg(long)]
     duration: Option<f64>,
@@ -153,6 +159,12 @@ fn apply_common(s: &mut Scenario, c: &Common) -> Result<()> {
     if let Some(f) = c.ts_format {
         s.ts_format = f;
     }
+    if let Some(n) = c.extra_metrics {
+        if n > profile::AUX_METRICS.len() {
+            bail!("--extra-metrics is at most {}", profile::AUX_METRICS.len());
+        }
+        s.extra_metrics = n;
+    }
     fleet::device_ids(s, c.seed)?;
     Ok(())
 }
@@ -186,7 +198,12 @@ async fn run_cmd(a: RunArgs) -> Result<()> {
     }
     apply_common(&mut s, &a.common)?;
     let duration = a.duration.or(a.scenario.as_ref().map(|_| s.run_s));
-    let opts = options(&a.common, duration, None)?;
+    let period_s = match a.rate {
+        Some(r) if r > 0.0 && r.is_finite() => Some(s.device_count() as f64 / r),
+        Some(_) => bail!("--rate must be positive"),
+        None => None,
+    };
+    let opts = options(&a.common, duration, period_s)?;
     let summary = run::run(&s, &opts, "run").await?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
@@ -207,16 +224,20 @@ async fn load_cmd(a: LoadArgs) -> Result<()> {
         a.devices,
         period_s,
         a.rate,
-        a.rate
-            * a.batch as f64
-            * (profile::find(&a.profile)
-                .map(|p| p.metrics().count())
-                .unwrap_or(0)) as f64
+        a.rate * a.batch as f64 * (readings_per_sample(&a.profile) + s.extra_metrics) as f64
     );
     let mut summary = run::run(&s, &opts, "load").await?;
     summary.target_messages_per_s = Some(a.rate);
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
+}
+
+/// Readings in one sample of a profile (of the first profile for `mix`).
+fn readings_per_sample(key: &str) -> usize {
+    profile::find(key)
+        .unwrap_or(&profile::PROFILES[0])
+        .metrics()
+        .count()
 }
 
 fn check_cmd(files: &[PathBuf]) -> Result<()> {

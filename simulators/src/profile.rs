@@ -35,6 +35,15 @@ pub struct Profile {
     pub max_initial_runtime_h: f64,
 }
 
+/// Extra synthetic metrics a device can report (noise around 50) to carry more
+/// readings per message, for load tests.
+pub const AUX_METRICS: [&str; 32] = [
+    "aux_01", "aux_02", "aux_03", "aux_04", "aux_05", "aux_06", "aux_07", "aux_08", "aux_09",
+    "aux_10", "aux_11", "aux_12", "aux_13", "aux_14", "aux_15", "aux_16", "aux_17", "aux_18",
+    "aux_19", "aux_20", "aux_21", "aux_22", "aux_23", "aux_24", "aux_25", "aux_26", "aux_27",
+    "aux_28", "aux_29", "aux_30", "aux_31", "aux_32",
+];
+
 /// The counters every profile reports besides its analogue signals.
 pub const RUNTIME_METRIC: &str = "runtime_h";
 pub const CYCLES_METRIC: &str = "cycles";
@@ -185,6 +194,14 @@ mod tests {
             for m in p.metrics() {
                 assert!(crate::ids::is_valid_name(m), "{m}");
             }
+        }
+    }
+
+    #[test]
+    fn aux_metric_names_follow_the_contract_and_differ_from_profile_metrics() {
+        for m in AUX_METRICS {
+            assert!(crate::ids::is_valid_name(m));
+            assert!(PROFILES.iter().all(|p| !p.has_metric(m)));
         }
     }
 

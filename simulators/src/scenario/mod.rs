@@ -48,6 +48,9 @@ pub struct Scenario {
     pub batch: u32,
     #[serde(default)]
     pub ts_format: TsFormat,
+    /// Synthetic metrics (`aux_01`…) each message carries beside the profile's, up to 32.
+    #[serde(default)]
+    pub extra_metrics: usize,
     #[serde(rename = "group")]
     pub groups: Vec<Group>,
     #[serde(default)]
@@ -238,6 +241,7 @@ impl Scenario {
             interval_ms,
             batch,
             ts_format: TsFormat::default(),
+            extra_metrics: 0,
             groups,
             register: RegisterSpec::default(),
             rules: vec![],

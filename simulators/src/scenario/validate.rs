@@ -42,6 +42,13 @@ fn fleet(s: &Scenario, p: &mut Vec<String>) {
     if !(1..=1000).contains(&s.batch) {
         p.push(format!("batch {} must be 1 to 1000", s.batch));
     }
+    if s.extra_metrics > crate::profile::AUX_METRICS.len() {
+        p.push(format!(
+            "extra_metrics {} must be at most {}",
+            s.extra_metrics,
+            crate::profile::AUX_METRICS.len()
+        ));
+    }
     if s.groups.is_empty() {
         p.push("at least one [[group]] is needed".into());
     }
