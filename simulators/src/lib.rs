@@ -12,6 +12,7 @@ pub mod ids;
 pub mod mqtt;
 pub mod payload;
 pub mod profile;
+pub mod record;
 pub mod register;
 pub mod run;
 pub mod scenario;

@@ -81,6 +81,9 @@ struct Common {
     /// No progress line.
     #[arg(long, short)]
     quiet: bool,
+    /// Write every telemetry publish to this file (JSON lines: device_id, malformed, payload).
+    #[arg(long)]
+    record: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -149,6 +152,7 @@ fn options(c: &Common, duration: Option<f64>, period_s: Option<f64>) -> Result<R
         period_s,
         register: c.register.clone().zip(c.key.clone()),
         progress: !c.quiet,
+        record: c.record.clone(),
     })
 }
 

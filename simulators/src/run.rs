@@ -32,6 +32,8 @@ pub struct RunOptions {
     /// Register through the REST API first: (server URL, API key).
     pub register: Option<(String, String)>,
     pub progress: bool,
+    /// Write every telemetry publish to this file (JSON lines, see `record`).
+    pub record: Option<std::path::PathBuf>,
 }
 
 async fn stop_signal() {
@@ -56,7 +58,35 @@ async fn stop_signal() {
     }
 }
 
+/// Runs until `opts.duration` has passed or Ctrl-C / SIGTERM.
 pub async fn run(s: &Scenario, opts: &RunOptions, mode: &'static str) -> Result<Summary> {
+    let until = async {
+        match opts.duration {
+            Some(d) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(d) => {}
+                    _ = stop_signal() => {}
+                }
+            }
+            None => stop_signal().await,
+        }
+    };
+    run_until(s, opts, mode, until).await
+}
+
+/// Runs until `until` completes (for callers with their own stop, such as a demo);
+/// `opts.duration` is not consulted.
+pub async fn run_until(
+    s: &Scenario,
+    opts: &RunOptions,
+    mode: &'static str,
+    until: impl std::future::Future<Output = ()>,
+) -> Result<Summary> {
+    let record = opts
+        .record
+        .as_deref()
+        .map(crate::record::Recorder::create)
+        .transpose()?;
     let devices = fleet::build(s, opts.seed)?;
     if let Some((url, key)) = &opts.register {
         let api = Api::new(url, key)?;
@@ -98,6 +128,7 @@ pub async fn run(s: &Scenario, opts: &RunOptions, mode: &'static str) -> Result<
             .period_s
             .unwrap_or(s.interval_ms as f64 / 1000.0 * s.batch as f64),
         stop: stop_rx.clone(),
+        record,
     });
 
     let mut slots: Vec<Option<crate::emit::DeviceSim>> = devices.into_iter().map(Some).collect();
@@ -127,15 +158,7 @@ pub async fn run(s: &Scenario, opts: &RunOptions, mode: &'static str) -> Result<
         ))
     });
 
-    match opts.duration {
-        Some(d) => {
-            tokio::select! {
-                _ = tokio::time::sleep(d) => {}
-                _ = stop_signal() => {}
-            }
-        }
-        None => stop_signal().await,
-    }
+    until.await;
     let elapsed = start.elapsed();
     let _ = stop_tx.send(true);
     for t in tasks {
@@ -143,6 +166,9 @@ pub async fn run(s: &Scenario, opts: &RunOptions, mode: &'static str) -> Result<
     }
     if let Some(p) = progress {
         let _ = p.await;
+    }
+    if let Some(r) = &shared.record {
+        r.flush()?;
     }
     Ok(Summary::new(
         mode,

@@ -29,6 +29,7 @@ pub struct Shared {
     /// Seconds between two publishes of one device.
     pub period_s: f64,
     pub stop: watch::Receiver<bool>,
+    pub record: Option<crate::record::Recorder>,
 }
 
 pub fn device_topic(prefix: &str, device_id: &str, leaf: &str) -> String {
@@ -372,7 +373,11 @@ async fn telemetry(
 ) -> bool {
     let Some(l) = link.as_ref() else { return true };
     let topic = device_topic(&shared.prefix, device_id, "telemetry");
+    let copy = shared.record.as_ref().map(|_| payload.clone());
     if l.publish(topic, false, payload, readings, stop).await {
+        if let (Some(r), Some(p)) = (&shared.record, copy) {
+            r.write(device_id, malformed, &p);
+        }
         let stats = &shared.stats;
         stats.messages.fetch_add(1, Relaxed);
         stats.readings.fetch_add(readings as u64, Relaxed);
@@ -399,6 +404,9 @@ async fn shutdown(
             for a in d.flush() {
                 if let Action::Telemetry { payload, readings } = a {
                     let topic = device_topic(&shared.prefix, d.id(), "telemetry");
+                    if let Some(r) = &shared.record {
+                        r.write(d.id(), false, &payload);
+                    }
                     if link
                         .publish(topic, false, payload, readings, &mut never)
                         .await
