@@ -144,7 +144,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let opts = crate::maintenance::scheduler::Options {
             auto_assign: config.auto_assign,
         };
-        let s = crate::maintenance::scheduler::spawn(pool.clone(), opts).await?;
+        let s = crate::maintenance::scheduler::spawn(pool.clone(), opts)?;
         tracing::info!("scheduler running: maintenance plans are checked every minute");
         Some(s)
     } else {

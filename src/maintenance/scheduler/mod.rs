@@ -89,26 +89,84 @@ fn run_locked(conn: &mut PgConnection, now: DateTime<Utc>, opts: Options) -> App
             failed = report.failed,
             "scheduler run"
         );
+    } else {
+        tracing::debug!(pairs = report.pairs, "scheduler run: nothing due");
     }
     Ok(report)
 }
 
-/// Start the periodic tick: every minute at second 0, one run on the blocking pool.
-/// A failing run is logged and the next tick tries again.
-pub async fn spawn(db: Db, opts: Options) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
+/// The running tick; dropping it stops the tick.
+pub struct Ticker {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Start the periodic tick: every minute at second 0, one run on a blocking thread. A
+/// failing run is logged and the next tick tries again. tokio-cron-scheduler needs a
+/// multi-threaded runtime (it stalls on actix's single-threaded ones), so the tick gets
+/// a small runtime of its own on its own thread.
+pub fn spawn(db: Db, opts: Options) -> anyhow::Result<Ticker> {
     use tokio_cron_scheduler::{Job, JobScheduler};
-    let sched = JobScheduler::new().await?;
-    let job = Job::new_async("0 * * * * *", move |_id, _lock| {
-        let db = db.clone();
-        Box::pin(async move {
-            match db.run(move |conn| run_once(conn, Utc::now(), opts)).await {
-                Ok(r) if r.skipped => tracing::debug!("another instance is scheduling"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "scheduler run failed; will retry"),
-            }
-        })
-    })?;
-    sched.add(job).await?;
-    sched.start().await?;
-    Ok(sched)
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("pm-scheduler".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = started_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let start = async {
+                    let sched = JobScheduler::new().await?;
+                    let job = Job::new_async("0 * * * * *", move |_id, _lock| {
+                        let db = db.clone();
+                        Box::pin(async move {
+                            match db.run(move |conn| run_once(conn, Utc::now(), opts)).await {
+                                Ok(r) if r.skipped => {
+                                    tracing::debug!("another instance is scheduling")
+                                }
+                                Ok(_) => {}
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "scheduler run failed; will retry")
+                                }
+                            }
+                        })
+                    })?;
+                    sched.add(job).await?;
+                    sched.start().await?;
+                    anyhow::Ok(sched)
+                };
+                match start.await {
+                    Ok(mut sched) => {
+                        let _ = started_tx.send(Ok(()));
+                        let _ = stop_rx.await;
+                        let _ = sched.shutdown().await;
+                    }
+                    Err(e) => {
+                        let _ = started_tx.send(Err(e));
+                    }
+                }
+            });
+        })?;
+    started_rx
+        .recv()
+        .map_err(|_| anyhow::anyhow!("the scheduler thread ended before starting"))??;
+    Ok(Ticker {
+        stop: Some(stop_tx),
+    })
 }
