@@ -144,7 +144,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let opts = crate::maintenance::scheduler::Options {
             auto_assign: config.auto_assign,
         };
-        let s = crate::maintenance::scheduler::spawn(pool.clone(), opts)?;
+        let s = crate::maintenance::scheduler::spawn(
+            pool.clone(),
+            opts,
+            crate::maintenance::scheduler::EVERY_MINUTE,
+        )?;
         tracing::info!("scheduler running: maintenance plans are checked every minute");
         Some(s)
     } else {

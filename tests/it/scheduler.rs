@@ -462,3 +462,28 @@ async fn a_plan_with_both_triggers_opens_one_ticket_for_whichever_comes_first() 
     readings(&app, asset, &[(2, 500.0)], now).await;
     assert_eq!(run_at(&app, now + Duration::minutes(6)).await.opened, 0);
 }
+
+#[actix_web::test]
+async fn the_periodic_tick_runs_the_scheduler_on_its_own() {
+    let app = TestApp::start().await;
+    let f = fleet(&app).await;
+    let p = plan(
+        &app,
+        json!({"title": "Daily", "asset_id": f.assets[0], "calendar": {"cron": "0 9 * * *"}, "lead_days": 2}),
+    )
+    .await;
+    let db = mainspring::db::Db::connect(&app.database_url, 2).unwrap();
+    let ticker = mainspring::maintenance::scheduler::spawn(db, Default::default(), "* * * * * *")
+        .expect("the tick starts");
+    let mut tickets = Vec::new();
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tickets = pm_tickets(&app, p["id"].as_str().unwrap()).await;
+        if !tickets.is_empty() {
+            break;
+        }
+    }
+    drop(ticker);
+    // the two occurrences inside the lead time, once each
+    assert_eq!(tickets.len(), 2, "{tickets:?}");
+}

@@ -108,14 +108,20 @@ impl Drop for Ticker {
     }
 }
 
-/// Start the periodic tick: every minute at second 0, one run on a blocking thread. A
+/// The tick `mainspring serve` uses: every minute at second 0 (tokio-cron-scheduler's
+/// 6-field syntax, with seconds).
+pub const EVERY_MINUTE: &str = "0 * * * * *";
+
+/// Start the periodic tick (`tick`, e.g. [`EVERY_MINUTE`]): each one runs the scheduler
+/// on a blocking thread. A
 /// failing run is logged and the next tick tries again. tokio-cron-scheduler needs a
 /// multi-threaded runtime (it stalls on actix's single-threaded ones), so the tick gets
 /// a small runtime of its own on its own thread.
-pub fn spawn(db: Db, opts: Options) -> anyhow::Result<Ticker> {
+pub fn spawn(db: Db, opts: Options, tick: &str) -> anyhow::Result<Ticker> {
     use tokio_cron_scheduler::{Job, JobScheduler};
     let (started_tx, started_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let tick = tick.to_owned();
     std::thread::Builder::new()
         .name("pm-scheduler".into())
         .spawn(move || {
@@ -133,7 +139,7 @@ pub fn spawn(db: Db, opts: Options) -> anyhow::Result<Ticker> {
             runtime.block_on(async move {
                 let start = async {
                     let sched = JobScheduler::new().await?;
-                    let job = Job::new_async("0 * * * * *", move |_id, _lock| {
+                    let job = Job::new_async(tick.as_str(), move |_id, _lock| {
                         let db = db.clone();
                         Box::pin(async move {
                             match db.run(move |conn| run_once(conn, Utc::now(), opts)).await {
