@@ -101,4 +101,6 @@ id_type! {
     StocktakeId,
     /// A ticket (work order).
     TicketId,
+    /// A threshold or "no data" rule.
+    RuleId,
 }

@@ -42,6 +42,7 @@ response and changes nothing.",
         (name = "warehouses", description = "Stock locations: central stores, service vans, customer cabinets"),
         (name = "stock", description = "Balances, the append-only stock ledger, reservations, stocktakes, reorder and valuation"),
         (name = "tickets", description = "Maintenance tickets: lifecycle, SLA, dispatch, parts on the job, timeline"),
+        (name = "rules", description = "Threshold and \"no data\" rules on telemetry: breaches open failure tickets"),
     )
 )]
 struct ApiDoc;
@@ -71,6 +72,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::installed_base::configure(cfg);
     crate::inventory::configure(cfg);
     crate::tickets::routes::configure(cfg);
+    crate::rules::routes::configure(cfg);
 }
 
 /// The application and its OpenAPI document. `state` is `None` only when the document

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::sla::{self, Sla};
-use crate::ids::{AssetId, CustomerId, SiteId, TechnicianId, TicketId};
+use crate::ids::{AssetId, CustomerId, RuleId, SiteId, TechnicianId, TicketId};
 use crate::schema::tickets;
 use crate::validate::nullable;
 
@@ -126,6 +126,9 @@ pub struct TicketRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    pub rule_id: Option<RuleId>,
+    pub occurrences: i32,
+    pub last_occurred_at: Option<DateTime<Utc>>,
 }
 
 /// The failure code of a ticket: problem → cause → remedy, from the catalogue.
@@ -200,6 +203,13 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
     /// Incremented by every change; send it back to refuse lost updates.
     pub version: i32,
+    /// The threshold or "no data" rule that opened it.
+    pub rule_id: Option<RuleId>,
+    /// How often its rule breached while it was open (1 for the breach that opened it).
+    #[schema(example = 1)]
+    pub occurrences: i32,
+    /// The device time of the latest breach.
+    pub last_occurred_at: Option<DateTime<Utc>>,
 }
 
 /// The ticket number as people read it.
@@ -262,6 +272,9 @@ impl Ticket {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            rule_id: r.rule_id,
+            occurrences: r.occurrences,
+            last_occurred_at: r.last_occurred_at,
         }
     }
 }

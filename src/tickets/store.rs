@@ -14,7 +14,7 @@ use super::model::*;
 use super::sla::{self, Targets};
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
-use crate::ids::{AssetId, CustomerId, SiteId, TechnicianId, TicketId};
+use crate::ids::{AssetId, CustomerId, RuleId, SiteId, TechnicianId, TicketId};
 use crate::inventory::stock::reservation;
 use crate::schema::{
     assets, customers, failure_codes, sites, sla_targets, technicians, ticket_feedback, tickets,
@@ -73,6 +73,9 @@ pub struct Opening {
     /// Without an assignee, assign the best dispatch suggestion that has every skill
     /// the asset's model needs (`MAINSPRING_AUTO_ASSIGN`); none such leaves it open.
     pub auto_assign: bool,
+    /// The rule whose breach opened it: at most one open ticket per (rule, asset), held
+    /// by the unique index `tickets_one_open_per_rule` (a second is a 409).
+    pub rule_id: Option<RuleId>,
 }
 
 impl Opening {
@@ -90,6 +93,7 @@ impl Opening {
             assignee_id: n.assignee_id,
             pm_due: None,
             auto_assign: false,
+            rule_id: None,
         }
     }
 }
@@ -231,6 +235,7 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
             tickets::reporter.eq(&reporter),
             tickets::channel.eq(o.channel),
             tickets::assignee_id.eq(assignee),
+            tickets::rule_id.eq(o.rule_id),
             tickets::response_due_at.eq(response_due),
             tickets::resolution_due_at.eq(resolution_due),
             tickets::created_by.eq(&actor.name),
@@ -673,6 +678,55 @@ pub fn transition(
             )?;
         }
     }
+    get(conn, id)
+}
+
+/// Reopen a `resolved` ticket because its failure came back (the rules engine): to
+/// `in_progress` with its assignee, as the lifecycle has it. A resolved ticket whose
+/// assignee was removed cannot be `in_progress`; it goes back to `open`, to be
+/// dispatched again, recorded as a `transition` like any other.
+pub fn reopen(
+    conn: &mut PgConnection,
+    id: TicketId,
+    note: &str,
+    actor: &Actor,
+) -> AppResult<Ticket> {
+    let t = lock(conn, id)?;
+    if t.status != Status::Resolved {
+        return Err(AppError::conflict(format!(
+            "ticket {} is {}, not resolved",
+            format_number(t.number),
+            t.status
+        )));
+    }
+    if t.assignee_id.is_some() {
+        let to_in_progress = NewTransition {
+            to: Status::InProgress,
+            note: Some(note.to_owned()),
+            hold_reason: None,
+            assignee_id: None,
+            resolution: None,
+            version: None,
+        };
+        return transition(conn, id, to_in_progress, actor);
+    }
+    diesel::update(tickets::table.find(id))
+        .set((
+            tickets::status.eq(Status::Open),
+            tickets::resolved_at.eq(None::<DateTime<Utc>>),
+            tickets::version.eq(tickets::version + 1),
+            tickets::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
+    events::record(
+        conn,
+        id,
+        &actor.name,
+        "transition",
+        Some(json!({"status": t.status, "hold_reason": null, "assignee_id": null})),
+        Some(json!({"status": Status::Open, "hold_reason": null, "assignee_id": null})),
+        Some(&format!("{note} (no assignee: back to open for dispatch)")),
+    )?;
     get(conn, id)
 }
 
