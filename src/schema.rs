@@ -170,7 +170,7 @@ diesel::table! {
         phase_since -> Nullable<Timestamptz>,
         newest_at -> Nullable<Timestamptz>,
         applied_through -> Nullable<Timestamptz>,
-        buffer -> Jsonb,
+        buffer -> Bytea,
         flush_due_at -> Nullable<Timestamptz>,
         held_status -> Nullable<Text>,
         updated_at -> Timestamptz,

@@ -37,9 +37,10 @@ CREATE TABLE rules (
     CONSTRAINT rules_no_data_complete CHECK (kind <> 'no_data' OR (
         metric IS NULL AND operator IS NULL AND (silence_s IS NOT NULL OR offline_status)))
 );
--- the ingest path finds a batch's rules by (asset, metric) and (model, metric)
-CREATE INDEX rules_asset ON rules (asset_id, metric) WHERE active;
-CREATE INDEX rules_model ON rules (model_id, metric) WHERE active;
+-- the ingest path finds a batch's rules by metric (then asset or model)
+CREATE INDEX rules_active_metric ON rules (metric) WHERE active;
+CREATE INDEX rules_asset ON rules (asset_id);
+CREATE INDEX rules_model ON rules (model_id);
 
 -- One row per (rule, asset): the threshold state machine (src/rules/engine.rs), and the
 -- asset status the rule set (restored when it clears).
@@ -50,16 +51,18 @@ CREATE TABLE rule_states (
     phase_since     timestamptz,
     newest_at       timestamptz,
     applied_through timestamptz,
-    -- readings within the allowed lateness, not final yet: [[epoch µs, value], ...]
-    buffer          jsonb NOT NULL DEFAULT '[]',
+    -- readings within the allowed lateness, not final yet: 16 bytes each, the device
+    -- time in µs since the epoch and the value, big-endian (src/rules/state.rs)
+    buffer          bytea NOT NULL DEFAULT '\x',
     -- server time after which the buffer is applied if nothing newer arrives
     flush_due_at    timestamptz,
     held_status     text CHECK (held_status IN ('degraded', 'down')),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (rule_id, asset_id),
     CONSTRAINT rule_states_phase_since CHECK ((phase = 'normal') = (phase_since IS NULL))
-);
-CREATE INDEX rule_states_flush_due ON rule_states (flush_due_at) WHERE flush_due_at IS NOT NULL;
+) WITH (fillfactor = 50);
+-- Deliberately no index on the columns every batch rewrites (phase, buffer,
+-- flush_due_at): the ingest path's updates stay HOT. The periodic idle flush scans.
 CREATE INDEX rule_states_held ON rule_states (asset_id) WHERE held_status IS NOT NULL;
 
 -- "No data" rules per device: its last status message and, while it is silent, the

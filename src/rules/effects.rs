@@ -142,7 +142,7 @@ pub fn breach(conn: &mut PgConnection, o: &Occasion) -> AppResult<Applied> {
                 priority: o.rule.severity,
                 title: title(conn, o)?,
                 description: Some(description(o)),
-                reporter: Some(format!("rule {}", o.rule.name)),
+                reporter: Some(format!("rule {}", o.rule.name).chars().take(200).collect()),
                 channel: Some(Channel::Device),
                 assignee_id: None,
                 pm_due: None,

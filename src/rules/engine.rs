@@ -26,7 +26,6 @@
 //! keep it breached. Duration 0 breaches on the first breaching reading.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::condition::Condition;
 
@@ -47,28 +46,10 @@ pub struct Params {
 }
 
 /// One reading of the rule's metric: device time and value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(into = "(i64, f64)", try_from = "(i64, f64)")]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
     pub ts: DateTime<Utc>,
     pub value: f64,
-}
-
-impl From<Sample> for (i64, f64) {
-    fn from(s: Sample) -> Self {
-        (s.ts.timestamp_micros(), s.value)
-    }
-}
-
-impl TryFrom<(i64, f64)> for Sample {
-    type Error = String;
-    fn try_from((micros, value): (i64, f64)) -> Result<Self, String> {
-        Ok(Sample {
-            ts: DateTime::from_timestamp_micros(micros)
-                .ok_or_else(|| format!("{micros} µs is not a timestamp"))?,
-            value,
-        })
-    }
 }
 
 impl Sample {

@@ -173,7 +173,9 @@ pub fn on_status(
     let name: String = devices::table
         .find(device)
         .select(devices::device_id)
-        .first(conn)?;
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| device.to_string());
     conn.transaction(|conn| {
         let pairs: Vec<(RuleId, AssetId)> = found.iter().map(|r| (r.id, asset)).collect();
         state::lock(conn, &pairs)?;

@@ -332,14 +332,13 @@ async fn readings_later_than_the_lateness_do_not_change_the_rule_state() {
     hot_rule(&app, &f, json!({"duration_s": 0, "allowed_lateness_s": 30})).await;
     let mut conn = app.conn();
     feed(&mut conn, &temps(f.asset, f.device, &[(100, 50.0)]));
-    let state =
-        |conn: &mut PgConnection| -> (String, Option<chrono::DateTime<Utc>>, serde_json::Value) {
-            use mainspring::schema::rule_states::dsl::*;
-            rule_states
-                .select((phase, applied_through, buffer))
-                .first(conn)
-                .unwrap()
-        };
+    let state = |conn: &mut PgConnection| -> (String, Option<chrono::DateTime<Utc>>, Vec<u8>) {
+        use mainspring::schema::rule_states::dsl::*;
+        rule_states
+            .select((phase, applied_through, buffer))
+            .first(conn)
+            .unwrap()
+    };
     let before = state(&mut conn);
     // 30 s and more behind the newest: stored by ingest, ignored by the rule
     feed(

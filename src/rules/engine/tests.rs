@@ -276,15 +276,6 @@ fn two_devices_reporting_the_same_instant_apply_in_value_order() {
     assert_eq!(a.len(), 2, "breach at 90 then clear at the later 70: {a:?}");
 }
 
-#[test]
-fn samples_persist_as_compact_pairs() {
-    let x = s(1, 2.5);
-    let json = serde_json::to_string(&x).unwrap();
-    assert_eq!(json, format!("[{},2.5]", t(1).timestamp_micros()));
-    assert_eq!(serde_json::from_str::<Sample>(&json).unwrap(), x);
-    assert!(serde_json::from_str::<Sample>("[9223372036854775807,1.0]").is_err());
-}
-
 /// A small deterministic generator, so failures reproduce from the seed.
 struct Rng(u64);
 
