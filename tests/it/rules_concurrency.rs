@@ -186,3 +186,64 @@ async fn batches_over_the_same_pairs_in_any_order_do_not_deadlock() {
         assert_eq!(tickets.len(), 3, "one ticket per rule on each asset");
     }
 }
+
+#[actix_web::test]
+async fn every_instance_handling_the_same_last_will_opens_one_ticket() {
+    let app = TestApp::start().await;
+    let f = fleet(&app).await;
+    app.create(
+        "/api/v1/rules",
+        json!({"name": "Offline", "model_id": f.model, "kind": "no_data"}),
+    )
+    .await;
+    // status messages are not shared: each instance receives the Last Will, at its own
+    // moment, and handles it at once
+    let n = 6;
+    let barrier = Arc::new(Barrier::new(n));
+    let start = chrono::Utc::now();
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let (url, barrier, asset, device) =
+                (app.database_url.clone(), barrier.clone(), f.asset, f.device);
+            std::thread::spawn(move || {
+                let mut conn = PgConnection::establish(&url).unwrap();
+                let at = start + chrono::Duration::milliseconds(i as i64);
+                barrier.wait();
+                conn.transaction(|c| mainspring::rules::on_status(c, device, asset, false, at))
+            })
+        })
+        .collect();
+    for r in joined(handles).await {
+        r.expect("no conflict, no deadlock");
+    }
+    let tickets = tickets_of(&app, f.asset).await;
+    assert_eq!(tickets.len(), 1, "{tickets:?}");
+    assert_eq!(tickets[0]["occurrences"], 1);
+}
+
+#[actix_web::test]
+async fn instances_checking_silence_at_once_open_one_ticket() {
+    let app = TestApp::start().await;
+    let f = fleet(&app).await;
+    app.create(
+        "/api/v1/rules",
+        json!({"name": "Silent", "asset_id": f.asset, "kind": "no_data", "silence_s": 10}),
+    )
+    .await;
+    let n = 6;
+    let barrier = Arc::new(Barrier::new(n));
+    let later = chrono::Utc::now() + chrono::Duration::seconds(60);
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let (url, barrier) = (app.database_url.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut conn = PgConnection::establish(&url).unwrap();
+                barrier.wait();
+                mainspring::rules::check_silence(&mut conn, later).unwrap()
+            })
+        })
+        .collect();
+    let opened: usize = joined(handles).await.into_iter().sum();
+    assert_eq!(opened, 1);
+    assert_eq!(tickets_of(&app, f.asset).await.len(), 1);
+}
