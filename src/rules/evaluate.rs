@@ -69,7 +69,10 @@ pub fn on_readings(
         return Ok(());
     }
     conn.transaction(|conn| {
-        let rules: HashMap<RuleId, Rule> = matches.iter().map(|(r, _)| (r.id, r.clone())).collect();
+        let mut rules: HashMap<RuleId, &Rule> = HashMap::new();
+        for (r, _) in &matches {
+            rules.entry(r.id).or_insert(r);
+        }
         let mut pairs: Vec<(RuleId, AssetId)> = matches
             .iter()
             .filter(|(r, a)| by_pair.contains_key(&(*a, r.metric.as_deref().unwrap_or_default())))
@@ -81,7 +84,7 @@ pub fn on_readings(
         let mut changed = Vec::new();
         let mut fired = Vec::new();
         for row in rows {
-            let rule = &rules[&row.rule_id];
+            let rule = rules[&row.rule_id];
             let Some(params) = rule.params() else {
                 continue;
             };
