@@ -105,4 +105,6 @@ id_type! {
     PlanId,
     /// A subscribed calendar feed (its read-only token).
     FeedId,
+    /// A threshold or "no data" rule.
+    RuleId,
 }

@@ -214,6 +214,58 @@ diesel::table! {
 }
 
 diesel::table! {
+    rule_device_states (rule_id, device_id) {
+        rule_id -> Uuid,
+        device_id -> Uuid,
+        offline -> Bool,
+        status_at -> Nullable<Timestamptz>,
+        silent_seen -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    rule_states (rule_id, asset_id) {
+        rule_id -> Uuid,
+        asset_id -> Uuid,
+        phase -> Text,
+        phase_since -> Nullable<Timestamptz>,
+        newest_at -> Nullable<Timestamptz>,
+        applied_through -> Nullable<Timestamptz>,
+        buffer -> Bytea,
+        flush_due_at -> Nullable<Timestamptz>,
+        held_status -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rules (id) {
+        id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        asset_id -> Nullable<Uuid>,
+        model_id -> Nullable<Uuid>,
+        metric -> Nullable<Text>,
+        operator -> Nullable<Text>,
+        threshold -> Nullable<Float8>,
+        low -> Nullable<Float8>,
+        high -> Nullable<Float8>,
+        hysteresis -> Float8,
+        duration_s -> Int4,
+        allowed_lateness_s -> Int4,
+        silence_s -> Nullable<Int4>,
+        offline_status -> Bool,
+        severity -> Text,
+        title_template -> Text,
+        asset_status -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
     sites (id) {
         id -> Uuid,
         customer_id -> Nullable<Uuid>,
@@ -422,6 +474,9 @@ diesel::table! {
         pm_counted_from -> Nullable<Timestamptz>,
         missed_occurrences -> Int4,
         skills -> Array<Nullable<Text>>,
+        rule_id -> Nullable<Uuid>,
+        occurrences -> Int4,
+        last_occurred_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -453,6 +508,12 @@ diesel::joinable!(maintenance_schedule -> maintenance_plans (plan_id));
 diesel::joinable!(part_models -> equipment_models (model_id));
 diesel::joinable!(part_models -> parts (part_id));
 diesel::joinable!(part_suppliers -> parts (part_id));
+diesel::joinable!(rule_device_states -> devices (device_id));
+diesel::joinable!(rule_device_states -> rules (rule_id));
+diesel::joinable!(rule_states -> assets (asset_id));
+diesel::joinable!(rule_states -> rules (rule_id));
+diesel::joinable!(rules -> assets (asset_id));
+diesel::joinable!(rules -> equipment_models (model_id));
 diesel::joinable!(sites -> customers (customer_id));
 diesel::joinable!(stock_balances -> parts (part_id));
 diesel::joinable!(stock_balances -> warehouses (warehouse_id));
@@ -473,6 +534,7 @@ diesel::joinable!(ticket_labour -> tickets (ticket_id));
 diesel::joinable!(tickets -> assets (asset_id));
 diesel::joinable!(tickets -> customers (customer_id));
 diesel::joinable!(tickets -> maintenance_plans (plan_id));
+diesel::joinable!(tickets -> rules (rule_id));
 diesel::joinable!(tickets -> sites (site_id));
 diesel::joinable!(tickets -> technicians (assignee_id));
 
@@ -493,6 +555,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     part_models,
     part_suppliers,
     parts,
+    rule_device_states,
+    rule_states,
+    rules,
     sites,
     sla_targets,
     stock_balances,

@@ -43,6 +43,7 @@ response and changes nothing.",
         (name = "stock", description = "Balances, the append-only stock ledger, reservations, stocktakes, reorder and valuation"),
         (name = "tickets", description = "Maintenance tickets: lifecycle, SLA, dispatch, parts on the job, timeline"),
         (name = "maintenance", description = "Preventive maintenance plans, the forecast of what falls due, and its calendar feed"),
+        (name = "rules", description = "Threshold and \"no data\" rules on telemetry: breaches open failure tickets"),
     )
 )]
 struct ApiDoc;
@@ -81,6 +82,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::inventory::configure(cfg);
     crate::tickets::routes::configure(cfg);
     crate::maintenance::configure(cfg);
+    crate::rules::routes::configure(cfg);
 }
 
 /// The application and its OpenAPI document. `state` is `None` only when the document

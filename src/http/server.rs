@@ -117,6 +117,40 @@ pub fn spawn_housekeeping(db: Db) {
     });
 }
 
+/// How often the rules' periodic work runs: "no data" silence, and the idle flush of
+/// readings waiting for their allowed lateness.
+pub const RULES_TICK: Duration = Duration::from_secs(5);
+
+/// The rules' periodic work (with the `ingest` role). A failing run logs and continues;
+/// several instances may run it (the silence check takes an advisory lock, the flush
+/// skips locked rows).
+pub fn spawn_rules(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RULES_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now();
+            match db
+                .run(move |conn| crate::rules::check_silence(conn, now))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(opened = n, "no-data rules opened tickets"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "no-data rule check failed; will retry"),
+            }
+            match db
+                .run(move |conn| crate::rules::flush_idle(conn, now))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(opened = n, "threshold rules opened tickets"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "threshold rule flush failed; will retry"),
+            }
+        }
+    });
+}
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let database = {
         let config = config.clone();
@@ -154,6 +188,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
+    if config.roles.ingest {
+        spawn_rules(pool.clone());
+    }
     if config.roles.http {
         let state = state(&config, pool, database.cluster.is_some());
         let server = http_server(&config, state)?;

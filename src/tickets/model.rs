@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::sla::{self, Sla};
 use crate::db::types::TextList;
-use crate::ids::{AssetId, CustomerId, PlanId, SiteId, TechnicianId, TicketId};
+use crate::ids::{AssetId, CustomerId, PlanId, RuleId, SiteId, TechnicianId, TicketId};
 use crate::schema::tickets;
 use crate::validate::nullable;
 
@@ -134,6 +134,9 @@ pub struct TicketRecord {
     pub missed_occurrences: i32,
     #[diesel(deserialize_as = Vec<Option<String>>)]
     pub skills: TextList,
+    pub rule_id: Option<RuleId>,
+    pub occurrences: i32,
+    pub last_occurred_at: Option<DateTime<Utc>>,
 }
 
 crate::text_enum! {
@@ -236,6 +239,13 @@ pub struct Ticket {
     pub skills: TextList,
     /// For PM tickets: the plan and occurrence.
     pub maintenance: Option<PmOrigin>,
+    /// The threshold or "no data" rule that opened it.
+    pub rule_id: Option<RuleId>,
+    /// How often its rule breached while it was open (1 for the breach that opened it).
+    #[schema(example = 1)]
+    pub occurrences: i32,
+    /// The device time of the latest breach.
+    pub last_occurred_at: Option<DateTime<Utc>>,
 }
 
 /// The ticket number as people read it.
@@ -309,6 +319,9 @@ impl Ticket {
                 }),
                 _ => None,
             },
+            rule_id: r.rule_id,
+            occurrences: r.occurrences,
+            last_occurred_at: r.last_occurred_at,
         }
     }
 }

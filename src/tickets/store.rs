@@ -15,7 +15,9 @@ use super::sla::{self, Targets};
 use crate::auth::Role;
 use crate::decimal::Quantity;
 use crate::error::{AppError, AppResult};
-use crate::ids::{AssetId, CustomerId, PartId, SiteId, TechnicianId, TicketId, WarehouseId};
+use crate::ids::{
+    AssetId, CustomerId, PartId, RuleId, SiteId, TechnicianId, TicketId, WarehouseId,
+};
 use crate::inventory::stock::reservation;
 use crate::schema::{
     assets, customers, failure_codes, sites, sla_targets, technicians, ticket_feedback, tickets,
@@ -83,27 +85,55 @@ pub struct Opening {
     pub kit: Vec<(PartId, Quantity)>,
     /// A PM ticket's plan and occurrence (one ticket per occurrence: a unique index).
     pub pm: Option<PmOrigin>,
+    /// The rule whose breach opened it: at most one open ticket per (rule, asset), held
+    /// by the unique index `tickets_one_open_per_rule` (a second is a 409).
+    pub rule_id: Option<RuleId>,
 }
 
 impl Opening {
-    pub fn manual(n: NewTicket) -> Self {
+    /// The essentials; everything else empty (fill in with struct update syntax).
+    pub fn new(
+        asset_id: AssetId,
+        kind: TicketKind,
+        source: Source,
+        priority: Priority,
+        title: String,
+    ) -> Self {
         Self {
-            asset_id: n.asset_id,
-            kind: n.kind,
-            category: n.category,
-            source: Source::Manual,
-            priority: n.priority.unwrap_or(Priority::Normal),
-            title: n.title,
-            description: n.description,
-            reporter: n.reporter,
-            channel: n.channel,
-            assignee_id: n.assignee_id,
+            asset_id,
+            kind,
+            category: None,
+            source,
+            priority,
+            title,
+            description: None,
+            reporter: None,
+            channel: None,
+            assignee_id: None,
             pm_due: None,
             auto_assign: false,
             skills: Vec::new(),
             checklist: Vec::new(),
             kit: Vec::new(),
             pm: None,
+            rule_id: None,
+        }
+    }
+
+    pub fn manual(n: NewTicket) -> Self {
+        Self {
+            category: n.category,
+            description: n.description,
+            reporter: n.reporter,
+            channel: n.channel,
+            assignee_id: n.assignee_id,
+            ..Self::new(
+                n.asset_id,
+                n.kind,
+                Source::Manual,
+                n.priority.unwrap_or(Priority::Normal),
+                n.title,
+            )
         }
     }
 }
@@ -260,6 +290,7 @@ pub fn open(conn: &mut PgConnection, o: Opening, actor: &Actor) -> AppResult<Tic
             tickets::reporter.eq(&reporter),
             tickets::channel.eq(o.channel),
             tickets::assignee_id.eq(assignee),
+            tickets::rule_id.eq(o.rule_id),
             tickets::response_due_at.eq(response_due),
             tickets::resolution_due_at.eq(resolution_due),
             tickets::created_by.eq(&actor.name),
@@ -768,6 +799,55 @@ pub fn transition(
             )?;
         }
     }
+    get(conn, id)
+}
+
+/// Reopen a `resolved` ticket because its failure came back (the rules engine): to
+/// `in_progress` with its assignee, as the lifecycle has it. A resolved ticket whose
+/// assignee was removed cannot be `in_progress`; it goes back to `open`, to be
+/// dispatched again, recorded as a `transition` like any other.
+pub fn reopen(
+    conn: &mut PgConnection,
+    id: TicketId,
+    note: &str,
+    actor: &Actor,
+) -> AppResult<Ticket> {
+    let t = lock(conn, id)?;
+    if t.status != Status::Resolved {
+        return Err(AppError::conflict(format!(
+            "ticket {} is {}, not resolved",
+            format_number(t.number),
+            t.status
+        )));
+    }
+    if t.assignee_id.is_some() {
+        let to_in_progress = NewTransition {
+            to: Status::InProgress,
+            note: Some(note.to_owned()),
+            hold_reason: None,
+            assignee_id: None,
+            resolution: None,
+            version: None,
+        };
+        return transition(conn, id, to_in_progress, actor);
+    }
+    diesel::update(tickets::table.find(id))
+        .set((
+            tickets::status.eq(Status::Open),
+            tickets::resolved_at.eq(None::<DateTime<Utc>>),
+            tickets::version.eq(tickets::version + 1),
+            tickets::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)?;
+    events::record(
+        conn,
+        id,
+        &actor.name,
+        "transition",
+        Some(json!({"status": t.status, "hold_reason": null, "assignee_id": null})),
+        Some(json!({"status": Status::Open, "hold_reason": null, "assignee_id": null})),
+        Some(&format!("{note} (no assignee: back to open for dispatch)")),
+    )?;
     get(conn, id)
 }
 

@@ -344,27 +344,27 @@ fn open_ticket(
         }
         description.push_str(&format!("Estimated duration: {minutes} minutes."));
     }
+    // the ticket's title holds 300 characters, like the plan's
+    let title = format!("{} — {what}", plan.title)
+        .chars()
+        .take(300)
+        .collect();
     let opening = Opening {
-        asset_id: asset.id,
-        kind: TicketKind::Preventive,
-        category: None,
-        source: Source::Schedule,
-        priority: plan.priority,
-        // the ticket's title holds 300 characters, like the plan's
-        title: format!("{} — {what}", plan.title)
-            .chars()
-            .take(300)
-            .collect(),
         description: Some(description).filter(|d| !d.is_empty()),
-        reporter: None,
         channel: Some(Channel::Schedule),
-        assignee_id: None,
         pm_due: pm.due_at,
         auto_assign: opts.auto_assign,
         skills: plan.skills.0.clone(),
         checklist: plan.checklist.0.clone(),
         kit: kit.to_vec(),
         pm: Some(pm),
+        ..Opening::new(
+            asset.id,
+            TicketKind::Preventive,
+            Source::Schedule,
+            plan.priority,
+            title,
+        )
     };
     tickets_store::open(conn, opening, &Actor::system("scheduler"))?;
     Ok(())
