@@ -1,8 +1,7 @@
-//! The scenario's rules through `POST /api/v1/rules`. The rules API is being built on
-//! another branch: the request body below is the planned shape (scope asset or model,
-//! metric, condition, threshold, duration_s, clear threshold, severity, title, asset
-//! status; `kind = "no_data"` with `silent_s` / `on_offline`). Adjust only this file
-//! when the real shape lands. Existing rules are found by name and left alone.
+//! The scenario's rules through `POST /api/v1/rules`, in the server's vocabulary: a
+//! range (`outside`/`inside`) sends `low`/`high`, a clear threshold becomes the
+//! `hysteresis`, durations are whole seconds, `silent_s`/`on_offline` are the server's
+//! `silence_s`/`offline_status`. Existing rules are found by name and left alone.
 
 use anyhow::Result;
 use reqwest::StatusCode;
@@ -26,21 +25,24 @@ pub fn body(r: &RuleSpec, model_id: Option<&str>, asset_id: Option<&str>) -> Val
             b.insert("kind".into(), json!("threshold"));
             b.insert("metric".into(), json!(r.metric));
             b.insert("condition".into(), json!(r.condition));
-            b.insert("threshold".into(), json!(r.threshold));
-            if let Some(hi) = r.threshold_high {
-                b.insert("threshold_high".into(), json!(hi));
+            let range = matches!(r.condition.as_deref(), Some("outside" | "inside"));
+            if range {
+                b.insert("low".into(), json!(r.threshold));
+                b.insert("high".into(), json!(r.threshold_high));
+            } else {
+                b.insert("threshold".into(), json!(r.threshold));
             }
-            b.insert("duration_s".into(), json!(r.duration_s));
-            if let Some(c) = r.clear_threshold {
-                b.insert("clear_threshold".into(), json!(c));
+            b.insert("duration_s".into(), json!(r.duration_s.round() as i64));
+            if let (Some(clear), Some(t), false) = (r.clear_threshold, r.threshold, range) {
+                b.insert("hysteresis".into(), json!((t - clear).abs()));
             }
         }
         RuleKind::NoData => {
             b.insert("kind".into(), json!("no_data"));
             if let Some(s) = r.silent_s {
-                b.insert("silent_s".into(), json!(s));
+                b.insert("silence_s".into(), json!(s.round() as i64));
             }
-            b.insert("on_offline".into(), json!(r.on_offline));
+            b.insert("offline_status".into(), json!(r.on_offline));
         }
     }
     if let Some(s) = &r.severity {
@@ -112,7 +114,7 @@ mod tests {
         assert_eq!(
             b,
             json!({"name": "Hot", "model_id": "m-1", "kind": "threshold", "metric": "temperature_c",
-                   "condition": ">", "threshold": 95.0, "duration_s": 10.0, "clear_threshold": 90.0,
+                   "condition": ">", "threshold": 95.0, "duration_s": 10, "hysteresis": 5.0,
                    "severity": "critical", "title_template": "{asset} too hot", "asset_status": "degraded"})
         );
     }
@@ -129,7 +131,7 @@ mod tests {
         let b = body(&r, None, Some("a-2"));
         assert_eq!(
             b,
-            json!({"name": "Quiet", "asset_id": "a-2", "kind": "no_data", "silent_s": 20.0, "on_offline": true})
+            json!({"name": "Quiet", "asset_id": "a-2", "kind": "no_data", "silence_s": 20, "offline_status": true})
         );
     }
 
@@ -145,8 +147,8 @@ mod tests {
         );
         let b = body(&r, Some("m"), None);
         assert_eq!(
-            (b["threshold"].clone(), b["threshold_high"].clone()),
-            (json!(3.0), json!(5.0))
+            (b["low"].clone(), b["high"].clone(), b.get("threshold")),
+            (json!(3.0), json!(5.0), None)
         );
     }
 }

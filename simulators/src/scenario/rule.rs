@@ -27,8 +27,8 @@ pub enum RuleScope {
 /// The conditions DESIGN.md lists.
 pub const CONDITIONS: &[&str] = &[">", ">=", "<", "<=", "outside", "inside"];
 
-/// Severities, mapped by the server to ticket priorities.
-pub const SEVERITIES: &[&str] = &["minor", "major", "critical"];
+/// Severities: the priority of the tickets the rule opens.
+pub const SEVERITIES: &[&str] = &["normal", "urgent", "critical"];
 
 fn true_() -> bool {
     true
