@@ -10,6 +10,7 @@
 
 pub mod due;
 mod pair;
+mod survey;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -33,8 +34,10 @@ pub struct Options {
 pub struct Report {
     /// Another instance held the lock: this run did nothing.
     pub skipped: bool,
-    /// (plan, asset) pairs looked at.
+    /// (plan, asset) pairs surveyed.
     pub pairs: usize,
+    /// Pairs where something could be due, handled under a lock.
+    pub handled: usize,
     /// Tickets opened.
     pub opened: usize,
     /// Pairs whose handling failed (logged; retried next run).
@@ -69,10 +72,18 @@ pub fn run_once(conn: &mut PgConnection, now: DateTime<Utc>, opts: Options) -> A
 fn run_locked(conn: &mut PgConnection, now: DateTime<Utc>, opts: Options) -> AppResult<Report> {
     let mut report = Report::default();
     for plan in pair::active_plans(conn)? {
-        let kit = pair::kit(conn, &plan)?;
-        for asset in pair::covered_assets(conn, &plan)? {
+        let mut kit = None;
+        for asset in survey::covered(conn, &plan)? {
             report.pairs += 1;
-            match conn.transaction(|conn| pair::handle(conn, &plan, &kit, &asset, now, opts)) {
+            if !survey::needs_attention(&plan, &asset, now) {
+                continue;
+            }
+            report.handled += 1;
+            if kit.is_none() {
+                kit = Some(pair::kit(conn, &plan)?);
+            }
+            let kit = kit.as_deref().unwrap_or_default();
+            match conn.transaction(|conn| pair::handle(conn, &plan, kit, &asset, now, opts)) {
                 Ok(opened) => report.opened += opened,
                 Err(e) => {
                     report.failed += 1;

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Timestamptz, Uuid as SqlUuid};
 
 use super::due::{calendar_work, Late};
+use super::survey::Covered;
 use super::Options;
 use crate::decimal::Quantity;
 use crate::error::AppResult;
@@ -16,8 +17,7 @@ use crate::maintenance::meter::Counter;
 use crate::maintenance::occurrence::{CalendarTrigger, IntervalMode};
 use crate::maintenance::plans::model::PlanRecord;
 use crate::schema::{
-    assets, maintenance_plan_parts, maintenance_plans, maintenance_schedule, meter_readings, sites,
-    tickets,
+    maintenance_plan_parts, maintenance_plans, maintenance_schedule, meter_readings, tickets,
 };
 use crate::tickets::model::{Channel, PmOrigin, PmTrigger, Source};
 use crate::tickets::store::{self as tickets_store, Actor, Opening};
@@ -25,16 +25,6 @@ use crate::tickets::TicketKind;
 
 /// The most meter readings one run reads for one (plan, asset); the rest next run.
 const READINGS_PER_RUN: i64 = 10_000;
-
-/// An asset a plan covers, with what scheduling needs of it.
-#[derive(Debug, Clone, Queryable)]
-pub struct Covered {
-    pub id: AssetId,
-    pub serial_number: String,
-    pub name: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub time_zone: String,
-}
 
 pub fn active_plans(conn: &mut PgConnection) -> QueryResult<Vec<PlanRecord>> {
     maintenance_plans::table
@@ -53,28 +43,6 @@ pub fn kit(conn: &mut PgConnection, plan: &PlanRecord) -> QueryResult<Vec<(PartI
             maintenance_plan_parts::quantity,
         ))
         .load(conn)
-}
-
-/// The plan's asset, or every asset of its model; retired assets are left out.
-pub fn covered_assets(conn: &mut PgConnection, plan: &PlanRecord) -> QueryResult<Vec<Covered>> {
-    let mut q = assets::table
-        .inner_join(sites::table)
-        .filter(assets::status.ne("retired"))
-        .order(assets::id)
-        .select((
-            assets::id,
-            assets::serial_number,
-            assets::name,
-            assets::created_at,
-            sites::time_zone,
-        ))
-        .into_boxed();
-    q = match (plan.asset_id, plan.model_id) {
-        (Some(a), _) => q.filter(assets::id.eq(a)),
-        (None, Some(m)) => q.filter(assets::model_id.eq(m)),
-        (None, None) => return Ok(Vec::new()),
-    };
-    q.load(conn)
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -327,10 +295,6 @@ fn open_ticket(
             return Ok(());
         }
     }
-    let what = asset
-        .name
-        .clone()
-        .unwrap_or_else(|| asset.serial_number.clone());
     let mut description = plan.description.clone().unwrap_or_default();
     if let Some(note) = note {
         if !description.is_empty() {
@@ -345,7 +309,7 @@ fn open_ticket(
         description.push_str(&format!("Estimated duration: {minutes} minutes."));
     }
     // the ticket's title holds 300 characters, like the plan's
-    let title = format!("{} — {what}", plan.title)
+    let title = format!("{} — {}", plan.title, asset.label)
         .chars()
         .take(300)
         .collect();
