@@ -15,7 +15,7 @@ use crate::error::AppResult;
 use crate::ids::{AssetId, PartId};
 use crate::maintenance::meter::Counter;
 use crate::maintenance::occurrence::{CalendarTrigger, IntervalMode};
-use crate::maintenance::plans::model::PlanRecord;
+use crate::maintenance::plans::model::{MeterTrigger, PlanRecord};
 use crate::schema::{
     maintenance_plan_parts, maintenance_plans, maintenance_schedule, meter_readings, tickets,
 };
@@ -108,6 +108,20 @@ fn history(conn: &mut PgConnection, plan: &PlanRecord, asset: AssetId) -> QueryR
     .get_result(conn)
 }
 
+/// One (plan, asset) being handled.
+struct Pair<'a> {
+    plan: &'a PlanRecord,
+    kit: &'a [(PartId, Quantity)],
+    asset: &'a Covered,
+    opts: Options,
+}
+
+impl Pair<'_> {
+    fn open(&self, conn: &mut PgConnection, pm: PmOrigin, note: Option<String>) -> AppResult<()> {
+        open_ticket(conn, self.plan, self.kit, self.asset, pm, note, self.opts)
+    }
+}
+
 /// Handle one (plan, asset) at `now`; returns how many tickets it opened.
 pub fn handle(
     conn: &mut PgConnection,
@@ -117,115 +131,152 @@ pub fn handle(
     now: DateTime<Utc>,
     opts: Options,
 ) -> AppResult<usize> {
+    let pair = Pair {
+        plan,
+        kit,
+        asset,
+        opts,
+    };
     let progress = lock_progress(conn, plan, asset)?;
     let history = history(conn, plan, asset.id)?;
-    let tz: Tz = asset.time_zone.parse().unwrap_or(Tz::UTC);
     let mut opened = 0;
-    let open = |conn: &mut PgConnection, pm: PmOrigin, title_note: Option<String>| {
-        open_ticket(conn, plan, kit, asset, pm, title_note, opts)
-    };
-
     if let Some(trigger) = plan.calendar() {
-        // a floating interval counts from the resolution: nothing new until then
-        let waiting = matches!(
-            trigger,
-            CalendarTrigger::Interval {
-                mode: IntervalMode::Floating,
-                ..
-            }
-        ) && history.unresolved;
-        if !waiting {
-            let work = calendar_work(
-                &trigger,
-                tz,
-                Duration::days(plan.lead_days.into()),
-                progress.checked_through,
-                now,
-                history.last_end,
-            );
-            if let Some(Late { due, missed }) = work.late {
-                let note = late_note(due, missed, now);
-                open(conn, calendar_origin(plan, due, missed), note)?;
-                opened += 1;
-            }
-            for due in work.ahead {
-                open(conn, calendar_origin(plan, due, 0), None)?;
-                opened += 1;
-            }
-            diesel::update(maintenance_schedule::table.find((plan.id, asset.id)))
-                .set(maintenance_schedule::checked_through.eq(work.checked_through))
-                .execute(conn)?;
-        }
+        opened += calendar(conn, &pair, &trigger, &progress, &history, now)?;
     }
-
     if let Some(meter) = plan.meter_trigger() {
-        let counted_from = history.last_end.unwrap_or(progress.covered_since);
-        let mut counter = if progress.meter_counted_from == Some(counted_from) {
-            Counter {
-                last: progress.meter_through.zip(progress.meter_last),
-                usage: progress.meter_usage,
-            }
-        } else {
-            let base = match (history.last_end, plan.meter_start) {
-                (None, Some(start)) => Some((counted_from, start)),
-                _ => meter_readings::table
-                    .filter(meter_readings::asset_id.eq(asset.id))
-                    .filter(meter_readings::meter.eq(&meter.name))
-                    .filter(meter_readings::read_at.le(counted_from))
-                    .order(meter_readings::read_at.desc())
-                    .select((meter_readings::read_at, meter_readings::value))
-                    .first(conn)
-                    .optional()?,
-            };
-            Counter::from(base)
-        };
-        let after = counter
-            .last
-            .map_or(counted_from, |(at, _)| at.max(counted_from));
-        let readings: Vec<(DateTime<Utc>, f64)> = meter_readings::table
-            .filter(meter_readings::asset_id.eq(asset.id))
-            .filter(meter_readings::meter.eq(&meter.name))
-            .filter(meter_readings::read_at.gt(after))
-            .filter(meter_readings::read_at.le(now))
-            .order(meter_readings::read_at)
-            .select((meter_readings::read_at, meter_readings::value))
-            .limit(READINGS_PER_RUN)
-            .load(conn)?;
-        counter.feed(&readings, meter.every);
-        diesel::update(maintenance_schedule::table.find((plan.id, asset.id)))
-            .set((
-                maintenance_schedule::meter_counted_from.eq(counted_from),
-                maintenance_schedule::meter_through.eq(counter.last.map(|l| l.0)),
-                maintenance_schedule::meter_last.eq(counter.last.map(|l| l.1)),
-                maintenance_schedule::meter_usage.eq(counter.usage),
-            ))
-            .execute(conn)?;
-        // whichever trigger comes first: a ticket already in work covers this cycle
-        if counter.usage >= meter.every
-            && !history.unresolved
-            && opened == 0
-            && !meter_ticket_exists(conn, plan, asset.id, counted_from)?
-        {
-            let (at, value) = counter.last.expect("usage implies a reading");
-            let note = format!(
-                "{} reached {value} at {} ({} used since {})",
-                meter.name,
-                at.to_rfc3339(),
-                counter.usage,
-                counted_from.to_rfc3339()
-            );
-            let pm = PmOrigin {
-                plan_id: plan.id,
-                trigger: PmTrigger::Meter,
-                due_at: None,
-                counted_from: Some(counted_from),
-                missed_occurrences: 0,
-            };
-            open(conn, pm, Some(note))?;
-            opened += 1;
-        }
+        // whichever trigger comes first: a ticket opened or in work covers this cycle
+        let blocked = opened > 0 || history.unresolved;
+        opened += self::meter(conn, &pair, &meter, &progress, &history, now, blocked)?;
     }
     Ok(opened)
+}
+
+/// The calendar trigger: the late ticket and the ones inside the lead time.
+fn calendar(
+    conn: &mut PgConnection,
+    pair: &Pair<'_>,
+    trigger: &CalendarTrigger,
+    progress: &Progress,
+    history: &History,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let (plan, asset) = (pair.plan, pair.asset);
+    // a floating interval counts from the resolution: nothing new until then
+    let floating = matches!(
+        trigger,
+        CalendarTrigger::Interval {
+            mode: IntervalMode::Floating,
+            ..
+        }
+    );
+    if floating && history.unresolved {
+        return Ok(0);
+    }
+    let tz: Tz = asset.time_zone.parse().unwrap_or(Tz::UTC);
+    let work = calendar_work(
+        trigger,
+        tz,
+        Duration::days(plan.lead_days.into()),
+        progress.checked_through,
+        now,
+        history.last_end,
+    );
+    let mut opened = 0;
+    if let Some(Late { due, missed }) = work.late {
+        pair.open(
+            conn,
+            calendar_origin(plan, due, missed),
+            late_note(due, missed, now),
+        )?;
+        opened += 1;
+    }
+    for due in work.ahead {
+        pair.open(conn, calendar_origin(plan, due, 0), None)?;
+        opened += 1;
+    }
+    diesel::update(maintenance_schedule::table.find((plan.id, asset.id)))
+        .set(maintenance_schedule::checked_through.eq(work.checked_through))
+        .execute(conn)?;
+    Ok(opened)
+}
+
+/// The meter trigger: count the readings that arrived since the last run and open the
+/// cycle's ticket once usage reaches the interval, unless `blocked`.
+fn meter(
+    conn: &mut PgConnection,
+    pair: &Pair<'_>,
+    meter: &MeterTrigger,
+    progress: &Progress,
+    history: &History,
+    now: DateTime<Utc>,
+    blocked: bool,
+) -> AppResult<usize> {
+    let (plan, asset) = (pair.plan, pair.asset);
+    let counted_from = history.last_end.unwrap_or(progress.covered_since);
+    let mut counter = if progress.meter_counted_from == Some(counted_from) {
+        Counter {
+            last: progress.meter_through.zip(progress.meter_last),
+            usage: progress.meter_usage,
+        }
+    } else {
+        // a new cycle: from the plan's start value, or the reading in force then
+        let base = match (history.last_end, plan.meter_start) {
+            (None, Some(start)) => Some((counted_from, start)),
+            _ => meter_readings::table
+                .filter(meter_readings::asset_id.eq(asset.id))
+                .filter(meter_readings::meter.eq(&meter.name))
+                .filter(meter_readings::read_at.le(counted_from))
+                .order(meter_readings::read_at.desc())
+                .select((meter_readings::read_at, meter_readings::value))
+                .first(conn)
+                .optional()?,
+        };
+        Counter::from(base)
+    };
+    let after = counter
+        .last
+        .map_or(counted_from, |(at, _)| at.max(counted_from));
+    let readings: Vec<(DateTime<Utc>, f64)> = meter_readings::table
+        .filter(meter_readings::asset_id.eq(asset.id))
+        .filter(meter_readings::meter.eq(&meter.name))
+        .filter(meter_readings::read_at.gt(after))
+        .filter(meter_readings::read_at.le(now))
+        .order(meter_readings::read_at)
+        .select((meter_readings::read_at, meter_readings::value))
+        .limit(READINGS_PER_RUN)
+        .load(conn)?;
+    counter.feed(&readings, meter.every);
+    diesel::update(maintenance_schedule::table.find((plan.id, asset.id)))
+        .set((
+            maintenance_schedule::meter_counted_from.eq(counted_from),
+            maintenance_schedule::meter_through.eq(counter.last.map(|l| l.0)),
+            maintenance_schedule::meter_last.eq(counter.last.map(|l| l.1)),
+            maintenance_schedule::meter_usage.eq(counter.usage),
+        ))
+        .execute(conn)?;
+    if counter.usage < meter.every
+        || blocked
+        || meter_ticket_exists(conn, plan, asset.id, counted_from)?
+    {
+        return Ok(0);
+    }
+    let (at, value) = counter.last.expect("usage implies a reading");
+    let note = format!(
+        "{} reached {value} at {} ({} used since {})",
+        meter.name,
+        at.to_rfc3339(),
+        counter.usage,
+        counted_from.to_rfc3339()
+    );
+    let pm = PmOrigin {
+        plan_id: plan.id,
+        trigger: PmTrigger::Meter,
+        due_at: None,
+        counted_from: Some(counted_from),
+        missed_occurrences: 0,
+    };
+    pair.open(conn, pm, Some(note))?;
+    Ok(1)
 }
 
 fn calendar_origin(plan: &PlanRecord, due: DateTime<Utc>, missed: usize) -> PmOrigin {
