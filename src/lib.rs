@@ -18,6 +18,8 @@ pub mod installed_base;
 pub mod inventory;
 pub mod logging;
 pub mod maintenance;
+pub mod mqtt;
 pub mod schema;
+pub mod telemetry;
 pub mod tickets;
 pub mod validate;

@@ -22,6 +22,8 @@ mod sites;
 mod stock;
 mod stock_concurrency;
 mod technicians;
+mod telemetry_ingest;
+mod telemetry_support;
 mod tickets;
 mod tickets_scale;
 mod tickets_work;
