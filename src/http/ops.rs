@@ -55,7 +55,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         Err(e) => e.to_string(),
     };
     let (broker, broker_ok) = match (&state.ingest, state.mqtt_configured) {
-        (Some(status), _) => (status.describe(), status.connected()),
+        (Some(status), _) => (status.describe(), status.subscribed()),
         (None, true) => ("ingest_role_off".to_owned(), true),
         (None, false) => ("not_configured".to_owned(), true),
     };

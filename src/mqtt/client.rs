@@ -64,6 +64,8 @@ pub struct Received {
 #[derive(Debug, Default)]
 pub struct Status {
     connected: AtomicBool,
+    /// The broker confirmed the subscriptions on the current connection.
+    subscribed: AtomicBool,
     connection: AtomicU64,
     last_error: Mutex<Option<String>>,
     pub broker: String,
@@ -74,10 +76,18 @@ impl Status {
         self.connected.load(Ordering::Acquire)
     }
 
+    /// Connected, with the subscriptions confirmed: messages flow.
+    pub fn subscribed(&self) -> bool {
+        self.connected() && self.subscribed.load(Ordering::Acquire)
+    }
+
     /// `ok`, or why the broker cannot be used.
     pub fn describe(&self) -> String {
-        if self.connected() {
+        if self.subscribed() {
             return "ok".into();
+        }
+        if self.connected() {
+            return format!("subscribing at {}", self.broker);
         }
         match self.last_error.lock().ok().and_then(|e| e.clone()) {
             Some(e) => format!("disconnected from {}: {e}", self.broker),
@@ -200,6 +210,7 @@ async fn run(
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                 status.connection.fetch_add(1, Ordering::AcqRel);
+                status.subscribed.store(false, Ordering::Release);
                 status.connected.store(true, Ordering::Release);
                 metrics.connected.set(1);
                 backoff = BACKOFF_START;
@@ -245,6 +256,7 @@ async fn run(
                         tracing::warn!(topic = %filter.path, "the broker refused the subscription");
                     }
                 }
+                status.subscribed.store(true, Ordering::Release);
             }
             Ok(_) => {}
             Err(e) => {

@@ -22,6 +22,7 @@ mod sites;
 mod stock;
 mod stock_concurrency;
 mod technicians;
+mod telemetry_bad_input;
 mod telemetry_ingest;
 mod telemetry_support;
 mod tickets;

@@ -181,6 +181,13 @@ impl TestApp {
     }
 
     async fn start_inner(settings: &[(&str, &str)], ingest: bool) -> TestApp {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            // logs of the servers under test, e.g. TEST_LOG=mainspring=debug
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let (database_url, database) = fresh_database().await;
         let prefix = format!("t{}", uuid::Uuid::now_v7().simple());
         let mqtt_url = broker_url();
@@ -216,6 +223,14 @@ impl TestApp {
             )
             .await
             .expect("start ingest");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while !started.status.subscribed() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "ingest did not subscribe"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
             Some(started.status)
         } else {
             None

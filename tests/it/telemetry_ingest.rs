@@ -69,14 +69,22 @@ async fn readings_are_stored_once_whatever_the_order_and_repeats() {
         5,
     )
     .await;
-    assert_eq!(
-        metric(&app, "mainspring_telemetry_readings_stored_total", "").await,
-        12.0
-    );
-    assert_eq!(
-        metric(&app, "mainspring_telemetry_readings_duplicate_total", "").await,
-        10.0
-    );
+    wait_metric(
+        &app,
+        "mainspring_telemetry_readings_stored_total",
+        "",
+        12.0,
+        10,
+    )
+    .await;
+    wait_metric(
+        &app,
+        "mainspring_telemetry_readings_duplicate_total",
+        "",
+        10.0,
+        10,
+    )
+    .await;
 
     // the latest value is the newest by time, not by arrival
     let (status, latest) = app
@@ -121,10 +129,7 @@ async fn skipped_seq_numbers_are_counted_as_gaps() {
         20,
     )
     .await;
-    assert_eq!(
-        metric(&app, "mainspring_telemetry_seq_gaps_total", "").await,
-        5.0
-    );
+    wait_metric(&app, "mainspring_telemetry_seq_gaps_total", "", 5.0, 10).await;
 }
 
 #[actix_web::test]

@@ -160,3 +160,19 @@ pub async fn metric(app: &TestApp, name: &str, labels: &str) -> f64 {
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
+
+/// Poll a `/metrics` value until it equals `expected` (counters move just after commit).
+pub async fn wait_metric(app: &TestApp, name: &str, labels: &str, expected: f64, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = metric(app, name, labels).await;
+        if v == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name}{{{labels}}} = {v}, expected {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
