@@ -24,6 +24,7 @@ mod stock_concurrency;
 mod technicians;
 mod telemetry_bad_input;
 mod telemetry_ingest;
+mod telemetry_nothing_lost;
 mod telemetry_scale;
 mod telemetry_storage;
 mod telemetry_support;

@@ -106,6 +106,18 @@ pub fn broker_url() -> String {
         .clone()
 }
 
+/// A URL to the maintenance database of the test PostgreSQL (as a superuser).
+pub fn admin_url() -> String {
+    server().admin_url.clone()
+}
+
+/// `url` with another user and password (`postgres://user:pass@host:port/db`).
+pub fn with_user(url: &str, user: &str, password: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let hostpath = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    format!("postgres://{user}:{password}@{hostpath}")
+}
+
 /// A fresh database cloned from the migrated template; returns its URL.
 pub async fn fresh_database() -> (String, String) {
     let srv = server();
