@@ -26,7 +26,10 @@ struct N {
 }
 
 fn count(conn: &mut PgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<N>(conn).map(|r| r.n).unwrap_or(-1)
+    diesel::sql_query(sql)
+        .get_result::<N>(conn)
+        .map(|r| r.n)
+        .unwrap_or(-1)
 }
 
 fn setup(admin_url: &str) -> anyhow::Result<(String, String)> {
@@ -196,12 +199,22 @@ async fn main() -> anyhow::Result<()> {
     }
     let e2e_secs = start.elapsed().as_secs_f64();
     let stored = count(&mut conn, "SELECT count(*) AS n FROM telemetry.readings");
-    let metrics = reqwest_text(&format!("http://{http}/metrics")).await.unwrap_or_default();
+    let metrics = reqwest_text(&format!("http://{http}/metrics"))
+        .await
+        .unwrap_or_default();
     let dropped = metrics
         .lines()
         .find(|l| l.starts_with("mainspring_mqtt_broker_messages_dropped "))
         .map(|l| l.to_owned())
         .unwrap_or_default();
+    let batches: Vec<String> = metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("mainspring_telemetry_batch_seconds_sum")
+                || l.starts_with("mainspring_telemetry_batch_seconds_count")
+        })
+        .map(str::to_owned)
+        .collect();
     let rss = peak_rss_kib(pid);
     let _ = server.kill();
     let _ = server.wait();
@@ -218,8 +231,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let rows: Vec<Row> =
         diesel::sql_query("SELECT series_id, ts, value FROM telemetry.readings").load(&mut conn)?;
-    let rows: Vec<(i32, chrono::DateTime<chrono::Utc>, f64)> =
-        rows.into_iter().map(|r| (r.series_id, r.ts, r.value)).collect();
+    let rows: Vec<(i32, chrono::DateTime<chrono::Utc>, f64)> = rows
+        .into_iter()
+        .map(|r| (r.series_id, r.ts, r.value))
+        .collect();
     diesel::sql_query("TRUNCATE telemetry.readings").execute(&mut conn)?;
     diesel::sql_query("CHECKPOINT").execute(&mut conn)?;
     let data = mainspring::telemetry::copy::encode(&rows);
@@ -245,13 +260,19 @@ async fn main() -> anyhow::Result<()> {
     let copy_rate = rows.len() as f64 / copy_secs;
     let e2e_rate = stored as f64 / e2e_secs;
     println!("target            {rate} readings/s for {seconds} s ({DEVICES} devices x {METRICS} metrics a message)");
-    println!("published         {} messages ({} acknowledged) in {publish_secs:.1} s", total_messages, acked);
-    println!("stored            {stored} of {expected} readings, all committed after {e2e_secs:.1} s");
+    println!(
+        "published         {} messages ({} acknowledged) in {publish_secs:.1} s",
+        total_messages, acked
+    );
+    println!(
+        "stored            {stored} of {expected} readings, all committed after {e2e_secs:.1} s"
+    );
     println!("end to end        {e2e_rate:.0} readings/s");
     println!("raw binary COPY   {} rows in {copy_secs:.2} s = {copy_rate:.0} rows/s (same table and indexes)", rows.len());
     println!("ratio             {:.2}", e2e_rate / copy_rate);
     println!("broker dropped    {dropped}");
     println!("server peak RSS   {} MiB", rss / 1024);
+    println!("batches           {}", batches.join(", "));
     drop(conn);
     let mut admin = PgConnection::establish(&admin_url)?;
     diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin)?;

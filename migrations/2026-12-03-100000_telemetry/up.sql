@@ -15,7 +15,7 @@ CREATE TABLE telemetry.series (
     last_ts    timestamptz,
     last_value double precision,
     UNIQUE (device_id, metric)
-);
+) WITH (fillfactor = 20); -- every batch updates the latest values: room for HOT updates
 
 -- Readings, partitioned by day (telemetry::partitions creates them ahead and drops
 -- them after the retention period). No foreign key: a per-row check would halve ingest.
@@ -35,7 +35,7 @@ CREATE TABLE telemetry.device_state (
     seq_gaps  bigint NOT NULL DEFAULT 0,
     online    boolean,
     status_at timestamptz
-);
+) WITH (fillfactor = 20);
 
 -- Hourly rollups, kept longer than raw readings.
 CREATE TABLE telemetry.rollups_hourly (

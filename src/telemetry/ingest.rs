@@ -311,3 +311,59 @@ async fn upkeep(url: String, cfg: TelemetryConfig) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Sources;
+
+    fn cfg() -> TelemetryConfig {
+        TelemetryConfig::load(&Sources::from_maps(Default::default(), Default::default())).unwrap()
+    }
+
+    #[test]
+    fn topics_are_sorted_into_telemetry_status_and_refusals() {
+        let now = Utc::now();
+        let c = cfg();
+        let item = prepare(
+            "mainspring",
+            "mainspring/v1/devices/d1/telemetry",
+            br#"{"values": {"a": 1}}"#,
+            now,
+            &c,
+        );
+        assert!(
+            matches!(item, Item::Telemetry { ref device_id, ref parsed, .. } if device_id == "d1" && parsed.readings.len() == 1)
+        );
+        for (body, online) in [(&b"online"[..], true), (b" offline\n", false)] {
+            let item = prepare(
+                "mainspring",
+                "mainspring/v1/devices/d1/status",
+                body,
+                now,
+                &c,
+            );
+            assert!(matches!(item, Item::Status { online: o, .. } if o == online));
+        }
+        let item = prepare(
+            "mainspring",
+            "mainspring/v1/devices/d1/status",
+            b"on",
+            now,
+            &c,
+        );
+        assert!(
+            matches!(item, Item::Refused { ref reject, .. } if reject.reason == Reason::BadStatus)
+        );
+        let item = prepare(
+            "mainspring",
+            "mainspring/v1/devices/bad*id/telemetry",
+            b"{}",
+            now,
+            &c,
+        );
+        assert!(
+            matches!(item, Item::Refused { ref reject, ref device_id, .. } if reject.reason == Reason::BadTopic && device_id.is_none())
+        );
+    }
+}

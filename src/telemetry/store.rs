@@ -324,9 +324,7 @@ impl Committer {
         if !rows.is_empty() {
             copy::stage(conn, &rows)?;
             let late_before = now - Duration::minutes(LATE_MARK_MINUTES);
-            let inserted: Vec<NewRow> = diesel::sql_query(MOVE_STAGED)
-                .bind::<Timestamptz, _>(late_before)
-                .load(conn)?;
+            let inserted = move_staged(conn, late_before)?;
             out.stored = inserted.len() as u64;
             out.duplicates = (rows.len() - inserted.len()) as u64;
             let assets: HashMap<DeviceRecordId, AssetId> =
@@ -383,7 +381,8 @@ impl Committer {
             diesel::sql_query(
                 "UPDATE public.devices d SET last_seen_at = v.seen
                  FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, seen)
-                 WHERE d.id = v.id AND (d.last_seen_at IS NULL OR d.last_seen_at < v.seen)",
+                 WHERE d.id = v.id
+                   AND (d.last_seen_at IS NULL OR d.last_seen_at < v.seen - interval '1 second')",
             )
             .bind::<Array<Uuid>, _>(&seen_devices)
             .bind::<Array<Timestamptz>, _>(&seen_at)
@@ -511,25 +510,49 @@ impl Committer {
 
 /// Move the staged rows into the readings; keep the latest value per series and mark
 /// hours already rolled up that got late readings. Returns the rows stored now.
-const MOVE_STAGED: &str = "
-WITH ins AS (
-    INSERT INTO telemetry.readings (series_id, ts, value)
-    SELECT series_id, ts, value FROM ingest_staging
-    ON CONFLICT DO NOTHING
-    RETURNING series_id, ts, value
-), newest AS (
-    SELECT DISTINCT ON (series_id) series_id, ts, value FROM ins ORDER BY series_id, ts DESC
-), latest AS (
-    UPDATE telemetry.series s SET last_ts = n.ts, last_value = n.value
-    FROM newest n
-    WHERE s.id = n.series_id AND (s.last_ts IS NULL OR s.last_ts <= n.ts)
-), late AS (
-    INSERT INTO telemetry.rollup_dirty (series_id, hour)
-    SELECT DISTINCT series_id, date_trunc('hour', ts, 'UTC') FROM ins
-    WHERE date_trunc('hour', ts, 'UTC') + interval '1 hour' <= $1
-    ON CONFLICT DO NOTHING
-)
-SELECT series_id, ts, value FROM ins";
+///
+/// Redelivered readings are rare, so a plain INSERT is tried first (one index descent a
+/// row); only when it meets a stored reading does the batch go again with
+/// `ON CONFLICT DO NOTHING`, which checks each row before inserting it (two descents).
+fn move_staged(conn: &mut PgConnection, late_before: DateTime<Utc>) -> QueryResult<Vec<NewRow>> {
+    let plain = conn.transaction(|conn| {
+        diesel::sql_query(move_staged_sql(""))
+            .bind::<Timestamptz, _>(late_before)
+            .load::<NewRow>(conn)
+    });
+    match plain {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => diesel::sql_query(move_staged_sql("ON CONFLICT DO NOTHING"))
+            .bind::<Timestamptz, _>(late_before)
+            .load(conn),
+        other => other,
+    }
+}
+
+fn move_staged_sql(on_conflict: &str) -> String {
+    format!(
+        "WITH ins AS (
+            INSERT INTO telemetry.readings (series_id, ts, value)
+            SELECT series_id, ts, value FROM ingest_staging
+            {on_conflict}
+            RETURNING series_id, ts, value
+        ), newest AS (
+            SELECT DISTINCT ON (series_id) series_id, ts, value FROM ins ORDER BY series_id, ts DESC
+        ), latest AS (
+            UPDATE telemetry.series s SET last_ts = n.ts, last_value = n.value
+            FROM newest n
+            WHERE s.id = n.series_id AND (s.last_ts IS NULL OR s.last_ts <= n.ts)
+        ), late AS (
+            INSERT INTO telemetry.rollup_dirty (series_id, hour)
+            SELECT DISTINCT series_id, date_trunc('hour', ts, 'UTC') FROM ins
+            WHERE date_trunc('hour', ts, 'UTC') + interval '1 hour' <= $1
+            ON CONFLICT DO NOTHING
+        )
+        SELECT series_id, ts, value FROM ins"
+    )
+}
 
 fn load_devices(
     conn: &mut PgConnection,

@@ -125,11 +125,20 @@ async fn series_come_raw_in_pages_or_bucketed_from_rollups_and_raw_rows() {
     .await;
     wait_for(
         &app.database_url,
-        "SELECT count(*) AS n FROM telemetry.rollup_dirty",
-        1,
+        "SELECT count(*) AS n FROM telemetry.readings",
+        19,
         20,
     )
     .await;
+    let marked = format!(
+        "SELECT count(*) AS n FROM telemetry.rollup_dirty WHERE hour = '{}'",
+        h0.to_rfc3339()
+    );
+    assert_eq!(
+        count(&mut conn, &marked),
+        1,
+        "the late reading marks its hour"
+    );
     partitions::roll_up(&mut conn, Utc::now(), 30, 730).unwrap();
     let (_, again) = app.get(&format!("{range}&bucket=1h")).await;
     assert_eq!(buckets(&again)[0], (-1.0, 5.0, 2.0, 7));
