@@ -38,6 +38,8 @@ pub struct Config {
     /// Assign a newly opened ticket that names no assignee to the best dispatch
     /// suggestion that has every skill it needs.
     pub auto_assign: bool,
+    /// MQTT ingest, retention and dead letters (`crate::telemetry::config`).
+    pub telemetry: crate::telemetry::config::TelemetryConfig,
 }
 
 /// A setting that could not be used; its `Display` is the one line shown at start-up.
@@ -48,7 +50,7 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-fn err(name: &str, reason: impl Into<String>) -> ConfigError {
+pub(crate) fn err(name: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError {
         name: name.to_owned(),
         reason: reason.into(),
@@ -82,7 +84,7 @@ impl Sources {
     }
 
     /// The value of `name` (an environment variable name), if set and not empty.
-    fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         if let Some(v) = self.env.get(name).filter(|v| !v.is_empty()) {
             return Some(v.clone());
         }
@@ -141,11 +143,7 @@ impl Config {
             }
         }
         let mqtt_url = sources.get("MQTT_URL");
-        if let Some(url) = &mqtt_url {
-            if !(url.starts_with("mqtt://") || url.starts_with("mqtts://")) {
-                return Err(err("MQTT_URL", "must start with mqtt:// or mqtts://"));
-            }
-        }
+        let telemetry = crate::telemetry::config::TelemetryConfig::load(sources)?;
         let http_addr = match sources.get("HTTP_ADDR") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(v) => v.parse().map_err(|_| {
@@ -214,11 +212,16 @@ impl Config {
             log_format,
             roles,
             auto_assign,
+            telemetry,
         })
     }
 }
 
-fn parse_bool(sources: &Sources, name: &str, default: bool) -> Result<bool, ConfigError> {
+pub(crate) fn parse_bool(
+    sources: &Sources,
+    name: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match sources.get(name).as_deref() {
         None => Ok(default),
         Some("true" | "1") => Ok(true),
@@ -227,7 +230,7 @@ fn parse_bool(sources: &Sources, name: &str, default: bool) -> Result<bool, Conf
     }
 }
 
-fn parse_number(
+pub(crate) fn parse_number(
     sources: &Sources,
     name: &str,
     default: u64,

@@ -22,6 +22,7 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    pub telemetry: crate::telemetry::metrics::TelemetryMetrics,
 }
 
 impl Metrics {
@@ -64,7 +65,9 @@ impl Metrics {
         ] {
             registry.register(c).expect("metric registered once");
         }
+        let telemetry = crate::telemetry::metrics::TelemetryMetrics::register(&registry);
         Self {
+            telemetry,
             registry,
             requests,
             latency,

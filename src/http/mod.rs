@@ -23,6 +23,10 @@ pub struct AppState {
     /// `DATABASE_URL` in production is noticed).
     pub embedded_db: bool,
     pub mqtt_configured: bool,
+    /// The ingest's broker connection, when this instance runs ingest.
+    pub ingest: Option<std::sync::Arc<crate::mqtt::client::Status>>,
+    /// Retention, skew and dead-letter settings (replay goes through ingest's commit).
+    pub telemetry: crate::telemetry::config::TelemetryConfig,
     /// `MAINSPRING_AUTO_ASSIGN`: tickets opened through the API without an assignee go
     /// to the best fully skilled dispatch suggestion.
     pub auto_assign: bool,

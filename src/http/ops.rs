@@ -26,8 +26,10 @@ pub struct Readiness {
     /// else `external`.
     #[schema(example = "external")]
     pub database_kind: &'static str,
-    /// `not_configured` when `MQTT_URL` is unset (no telemetry ingest).
-    #[schema(example = "not_configured")]
+    /// `ok` when ingest is connected to the broker, else why not; `not_configured`
+    /// when `MQTT_URL` is unset (no telemetry ingest); `ingest_role_off` when this
+    /// instance does not run ingest.
+    #[schema(example = "ok")]
     pub broker: String,
 }
 
@@ -52,12 +54,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => "ok".to_owned(),
         Err(e) => e.to_string(),
     };
-    let broker = if state.mqtt_configured {
-        "configured".to_owned()
-    } else {
-        "not_configured".to_owned()
+    let (broker, broker_ok) = match (&state.ingest, state.mqtt_configured) {
+        (Some(status), _) => (status.describe(), status.subscribed()),
+        (None, true) => ("ingest_role_off".to_owned(), true),
+        (None, false) => ("not_configured".to_owned(), true),
     };
-    let ok = database == "ok";
+    let ok = database == "ok" && broker_ok;
     let body = Readiness {
         status: if ok { "ready" } else { "not_ready" },
         database,

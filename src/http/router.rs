@@ -41,6 +41,7 @@ response and changes nothing.",
         (name = "parts", description = "The spare-parts catalog"),
         (name = "warehouses", description = "Stock locations: central stores, service vans, customer cabinets"),
         (name = "stock", description = "Balances, the append-only stock ledger, reservations, stocktakes, reorder and valuation"),
+        (name = "telemetry", description = "Readings devices publish over MQTT (devices never call the API): raw and bucketed series, latest values, dead letters"),
         (name = "tickets", description = "Maintenance tickets: lifecycle, SLA, dispatch, parts on the job, timeline"),
         (name = "maintenance", description = "Preventive maintenance plans, the forecast of what falls due, and its calendar feed"),
         (name = "rules", description = "Threshold and \"no data\" rules on telemetry: breaches open failure tickets"),
@@ -83,6 +84,7 @@ fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     crate::tickets::routes::configure(cfg);
     crate::maintenance::configure(cfg);
     crate::rules::routes::configure(cfg);
+    crate::telemetry::routes::configure(cfg);
 }
 
 /// The application and its OpenAPI document. `state` is `None` only when the document

@@ -1,6 +1,7 @@
 //! `mainspring serve`: database (external or embedded), migrations, the HTTP server,
 //! the maintenance scheduler, housekeeping, and graceful shutdown on SIGTERM and Ctrl-C.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, HttpServer};
@@ -65,12 +66,25 @@ pub fn create_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
 }
 
 pub fn state(config: &Config, db: Db, embedded: bool) -> web::Data<AppState> {
+    state_with(config, db, embedded, Metrics::new(), None)
+}
+
+/// The state with metrics shared with ingest, and ingest's broker status.
+pub fn state_with(
+    config: &Config,
+    db: Db,
+    embedded: bool,
+    metrics: Metrics,
+    ingest: Option<Arc<crate::mqtt::client::Status>>,
+) -> web::Data<AppState> {
     web::Data::new(AppState {
         db,
         admin_key_hash: config.admin_key.as_deref().map(hash_key),
-        metrics: Metrics::new(),
+        metrics,
         embedded_db: embedded,
         mqtt_configured: config.mqtt_url.is_some(),
+        ingest,
+        telemetry: config.telemetry.clone(),
         auto_assign: config.auto_assign,
     })
 }
@@ -164,9 +178,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     let pool = Db::connect(&database.url, config.db_pool_size)?;
-    if config.mqtt_url.is_none() {
-        tracing::warn!("MQTT_URL is not set: running without telemetry ingest");
-    }
+    let metrics = Metrics::new();
+    let ingest = match (&config.telemetry.broker, config.roles.ingest) {
+        (None, _) => {
+            tracing::warn!("MQTT_URL is not set: running without telemetry ingest");
+            None
+        }
+        (Some(_), false) => None,
+        (Some(broker), true) => {
+            tracing::info!(broker = %broker.redacted(), client_id = %config.telemetry.client_id, "starting telemetry ingest");
+            let ingest = crate::telemetry::ingest::start(
+                config.telemetry.clone(),
+                database.url.clone(),
+                metrics.telemetry.clone(),
+            )
+            .await?;
+            Some(ingest.status)
+        }
+    };
     if config.admin_key.is_none() {
         tracing::info!(
             "MAINSPRING_ADMIN_KEY is not set: create keys with `mainspring keys create`"
@@ -192,7 +221,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         spawn_rules(pool.clone());
     }
     if config.roles.http {
-        let state = state(&config, pool, database.cluster.is_some());
+        let state = state_with(&config, pool, database.cluster.is_some(), metrics, ingest);
         let server = http_server(&config, state)?;
         tracing::info!(addr = %config.http_addr, docs = %format!("http://{}/docs/", config.http_addr), "serving HTTP");
         server.await?;

@@ -1,13 +1,16 @@
 //! The test harness: a real PostgreSQL (`DATABASE_URL` when given, otherwise a private
 //! cluster started from the system's binaries and removed afterwards), a migrated
 //! template database, and per test a fresh database cloned from it with a real HTTP
-//! server on a free port, so tests run in parallel and never share state.
+//! server on a free port, so tests run in parallel and never share state. A real MQTT
+//! broker the same way (`MQTT_URL`, else a private Mosquitto); tests running ingest
+//! get their own topic prefix and client id on it.
 
 use std::sync::OnceLock;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use mainspring::config::{Config, Sources};
 use mainspring::db::{embedded::Cluster, Db};
+use mainspring::mqtt::broker::Broker;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -85,6 +88,82 @@ fn schedule_drop_at_exit(admin_url: &str, template: &str) {
         .spawn();
 }
 
+/// The shared broker's URL: `MQTT_URL` when set, else a private Mosquitto started once.
+pub fn broker_url() -> String {
+    static BROKER: OnceLock<(String, Option<Broker>)> = OnceLock::new();
+    BROKER
+        .get_or_init(
+            || match std::env::var("MQTT_URL").ok().filter(|u| !u.is_empty()) {
+                Some(url) => (url, None),
+                None => {
+                    let broker =
+                        Broker::start_ephemeral("test").expect("start a private Mosquitto");
+                    (broker.url(), Some(broker))
+                }
+            },
+        )
+        .0
+        .clone()
+}
+
+/// A URL to the maintenance database of the test PostgreSQL (as a superuser).
+pub fn admin_url() -> String {
+    server().admin_url.clone()
+}
+
+/// `url` with another user and password (`postgres://user:pass@host:port/db`).
+pub fn with_user(url: &str, user: &str, password: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let hostpath = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    format!("postgres://{user}:{password}@{hostpath}")
+}
+
+/// A fresh database cloned from the migrated template; returns its URL.
+pub async fn fresh_database() -> (String, String) {
+    let srv = server();
+    let database = format!("ms_t_{}", uuid::Uuid::now_v7().simple());
+    {
+        let (admin_url, template, database) = (
+            srv.admin_url.clone(),
+            srv.template.clone(),
+            database.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let mut conn = PgConnection::establish(&admin_url).expect("connect");
+            let mut attempt = 0;
+            loop {
+                match diesel::sql_query(format!("CREATE DATABASE {database} TEMPLATE {template}"))
+                    .execute(&mut conn)
+                {
+                    Ok(_) => break,
+                    Err(e) if attempt < 20 => {
+                        attempt += 1;
+                        eprintln!("retrying CREATE DATABASE: {e}");
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                    Err(e) => panic!("cannot create the test database: {e}"),
+                }
+            }
+        })
+        .await
+        .unwrap();
+    }
+    (with_database(&srv.admin_url, &database), database)
+}
+
+/// Drop a database made by [`fresh_database`] (connections are closed by force).
+pub fn drop_database(database: &str) {
+    let admin_url = server().admin_url.clone();
+    let database = database.to_owned();
+    let _ = std::thread::spawn(move || {
+        if let Ok(mut conn) = PgConnection::establish(&admin_url) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    })
+    .join();
+}
+
 /// A running server on its own database.
 pub struct TestApp {
     pub base: String,
@@ -92,6 +171,9 @@ pub struct TestApp {
     pub database_url: String,
     database: String,
     handle: actix_web::dev::ServerHandle,
+    /// The MQTT topic prefix of this app's ingest.
+    pub prefix: String,
+    pub mqtt_url: String,
 }
 
 impl TestApp {
@@ -101,48 +183,71 @@ impl TestApp {
 
     /// A server with these settings (environment variable names) besides the defaults.
     pub async fn start_with(settings: &[(&str, &str)]) -> TestApp {
-        let srv = server();
-        let database = format!("ms_t_{}", uuid::Uuid::now_v7().simple());
-        {
-            let (admin_url, template, database) = (
-                srv.admin_url.clone(),
-                srv.template.clone(),
-                database.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                let mut conn = PgConnection::establish(&admin_url).expect("connect");
-                let mut attempt = 0;
-                loop {
-                    match diesel::sql_query(format!(
-                        "CREATE DATABASE {database} TEMPLATE {template}"
-                    ))
-                    .execute(&mut conn)
-                    {
-                        Ok(_) => break,
-                        Err(e) if attempt < 20 => {
-                            attempt += 1;
-                            eprintln!("retrying CREATE DATABASE: {e}");
-                            std::thread::sleep(std::time::Duration::from_millis(100));
-                        }
-                        Err(e) => panic!("cannot create the test database: {e}"),
-                    }
-                }
-            })
-            .await
-            .unwrap();
+        Self::start_inner(settings, false).await
+    }
+
+    /// A server that also runs telemetry ingest from the test broker, under its own
+    /// topic prefix (`self.prefix`) and client id.
+    pub async fn start_ingest(settings: &[(&str, &str)]) -> TestApp {
+        Self::start_inner(settings, true).await
+    }
+
+    async fn start_inner(settings: &[(&str, &str)], ingest: bool) -> TestApp {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            // logs of the servers under test, e.g. TEST_LOG=mainspring=debug
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
         }
-        let database_url = with_database(&srv.admin_url, &database);
-        let env = [
+        let (database_url, database) = fresh_database().await;
+        let prefix = format!("t{}", uuid::Uuid::now_v7().simple());
+        let mqtt_url = broker_url();
+        let client_id = format!("ingest-{prefix}");
+        let mut env: std::collections::HashMap<String, String> = [
             ("MAINSPRING_ADMIN_KEY", ADMIN_KEY),
             ("DATABASE_URL", database_url.as_str()),
         ]
         .iter()
-        .chain(settings)
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+        if ingest {
+            for (k, v) in [
+                ("MQTT_URL", mqtt_url.as_str()),
+                ("MQTT_TOPIC_PREFIX", prefix.as_str()),
+                ("MQTT_CLIENT_ID", client_id.as_str()),
+                ("MAINSPRING_INGEST_FLUSH_MS", "20"),
+            ] {
+                env.insert(k.into(), v.into());
+            }
+        }
+        for (k, v) in settings {
+            env.insert(k.to_string(), v.to_string());
+        }
         let config = Config::load(&Sources::from_maps(env, Default::default())).unwrap();
         let db = Db::connect(&database_url, 8).expect("pool");
-        let state = mainspring::http::server::state(&config, db, false);
+        let metrics = mainspring::http::metrics::Metrics::new();
+        let status = if ingest {
+            let started = mainspring::telemetry::ingest::start(
+                config.telemetry.clone(),
+                database_url.clone(),
+                metrics.telemetry.clone(),
+            )
+            .await
+            .expect("start ingest");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while !started.status.subscribed() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "ingest did not subscribe"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            Some(started.status)
+        } else {
+            None
+        };
+        let state = mainspring::http::server::state_with(&config, db, false, metrics, status);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = mainspring::http::server::server_on(listener, 2, state).unwrap();
@@ -154,6 +259,8 @@ impl TestApp {
             database_url,
             database,
             handle,
+            prefix,
+            mqtt_url,
         }
     }
 
@@ -270,17 +377,8 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let handle = self.handle.clone();
         actix_web::rt::spawn(async move { handle.stop(false).await });
-        let admin_url = server().admin_url.clone();
-        let database = self.database.clone();
         // a separate thread: drop may run inside the async runtime
-        let _ = std::thread::spawn(move || {
-            if let Ok(mut conn) = PgConnection::establish(&admin_url) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                        .execute(&mut conn);
-            }
-        })
-        .join();
+        drop_database(&self.database);
     }
 }
 
