@@ -204,11 +204,11 @@ async fn out_of_order_and_duplicated_delivery_gives_the_ordered_outcome() {
             })
             .collect()
     };
-    let a = until(&app, &devs[0].1, "the ordered device's ticket", |t| {
+    until(&app, &devs[0].1, "the ordered device's ticket", |t| {
         t.len() == 1
     })
     .await;
-    let b = until(&app, &devs[1].1, "the shuffled device's ticket", |t| {
+    until(&app, &devs[1].1, "the shuffled device's ticket", |t| {
         t.len() == 1
     })
     .await;
