@@ -210,8 +210,9 @@ async fn main() -> anyhow::Result<()> {
     let batches: Vec<String> = metrics
         .lines()
         .filter(|l| {
-            l.starts_with("mainspring_telemetry_batch_seconds_sum")
-                || l.starts_with("mainspring_telemetry_batch_seconds_count")
+            (l.starts_with("mainspring_telemetry") || l.starts_with("mainspring_mqtt"))
+                && !l.contains("_bucket")
+                && !l.ends_with(" 0")
         })
         .map(str::to_owned)
         .collect();
@@ -272,7 +273,7 @@ async fn main() -> anyhow::Result<()> {
     println!("ratio             {:.2}", e2e_rate / copy_rate);
     println!("broker dropped    {dropped}");
     println!("server peak RSS   {} MiB", rss / 1024);
-    println!("batches           {}", batches.join(", "));
+    println!("server counters   {}", batches.join("\n                  "));
     drop(conn);
     let mut admin = PgConnection::establish(&admin_url)?;
     diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin)?;

@@ -47,6 +47,8 @@ CREATE TABLE telemetry.rollups_hourly (
     count     bigint NOT NULL,
     PRIMARY KEY (series_id, hour)
 );
+-- rollups arrive in hour order: a BRIN finds the expired ones cheaply
+CREATE INDEX rollups_hourly_hour ON telemetry.rollups_hourly USING brin (hour);
 -- Hours already rolled up that received late readings: rolled up again.
 CREATE TABLE telemetry.rollup_dirty (
     series_id integer NOT NULL,

@@ -5,6 +5,7 @@
 //! broker stops sending (no acknowledgements) and memory stays bounded. Connection
 //! errors reconnect with exponential backoff, never in a tight loop.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,9 +26,8 @@ use crate::telemetry::metrics::TelemetryMetrics;
 /// make the broker redeliver it forever). The broker's own `max_packet_size` should be
 /// lower (the README says 1 MiB).
 pub const MAX_INCOMING_PACKET: usize = 8 * 1024 * 1024;
-/// Requests (acknowledgements, subscriptions) waiting for the event loop. Larger than
-/// everything ingest holds unacknowledged, so acknowledging never waits on the event
-/// loop while the event loop waits on ingest.
+/// Requests (acknowledgements, subscriptions) waiting for the event loop. Ingest never
+/// waits for room here (see [`Acker::ack_pending`]).
 const REQUEST_CAPACITY: usize = 65_536;
 const BACKOFF_START: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -104,15 +104,25 @@ pub struct Acker {
 }
 
 impl Acker {
-    /// Acknowledge `tokens`. Those from an earlier connection are skipped: the broker
-    /// redelivers them on the new one (and they are stored once).
-    pub async fn ack(&self, tokens: &[AckToken]) {
+    /// Hand acknowledgements to the event loop without ever waiting: the event loop may
+    /// be waiting for ingest to take a message, and ingest must not wait for it in
+    /// turn. Tokens from an earlier connection are dropped (the broker redelivers those
+    /// messages on the new one, and they are stored once); what does not fit in the
+    /// event loop's queue now stays in `pending` for the next call.
+    pub fn ack_pending(&self, pending: &mut VecDeque<AckToken>) {
         let current = self.status.connection.load(Ordering::Acquire);
-        for t in tokens.iter().filter(|t| t.connection == current) {
+        while let Some(t) = pending.front().copied() {
+            if t.connection != current {
+                pending.pop_front();
+                continue;
+            }
             let mut p = Publish::new("", QoS::AtLeastOnce, Vec::new());
             p.pkid = t.pkid;
-            if self.client.ack(&p).await.is_err() {
-                return; // the event loop is gone (shutting down)
+            match self.client.try_ack(&p) {
+                Ok(()) => {
+                    pending.pop_front();
+                }
+                Err(_) => return, // the queue is full (or the event loop is gone)
             }
         }
     }

@@ -5,6 +5,7 @@
 //! commit. The collector fills the next batch while one commits. Also runs partition
 //! and rollup upkeep.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ const MAX_BATCH_MESSAGES: usize = 8192;
 const CHANNEL_MESSAGES: usize = 16_384;
 const RETRY_START: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
+/// How often acknowledgements waiting for room in the event loop's queue are retried.
+const ACK_FLUSH: Duration = Duration::from_millis(5);
 /// How often partitions and rollups are looked after.
 const UPKEEP_EVERY: Duration = Duration::from_secs(300);
 
@@ -210,7 +213,19 @@ async fn commit_loop(
         dead_letter_cap: cfg.dead_letter_cap,
         meter_sample: cfg.meter_sample,
     }));
-    while let Some(mut batch) = batches.recv().await {
+    // committed, not yet handed to the event loop (it drains one request per network
+    // read, so under load acknowledgements wait here rather than block ingest)
+    let mut acks: VecDeque<AckToken> = VecDeque::new();
+    let mut flush = tokio::time::interval(ACK_FLUSH);
+    loop {
+        let next = tokio::select! {
+            b = batches.recv() => b,
+            _ = flush.tick() => {
+                acker.ack_pending(&mut acks);
+                continue;
+            }
+        };
+        let Some(mut batch) = next else { return };
         let mut delay = RETRY_START;
         loop {
             let started = Instant::now();
@@ -267,12 +282,14 @@ async fn commit_loop(
                 Err(e) => {
                     metrics.batch_failures.inc();
                     tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "ingest batch not committed; holding its messages unacknowledged");
+                    acker.ack_pending(&mut acks);
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(RETRY_MAX);
                 }
             }
         }
-        acker.ack(&batch.acks).await;
+        acks.extend(batch.acks.iter().copied());
+        acker.ack_pending(&mut acks);
         metrics.unacknowledged.sub(batch.acks.len() as i64);
     }
 }

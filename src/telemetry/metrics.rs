@@ -70,7 +70,7 @@ impl TelemetryMetrics {
             ),
             unacknowledged: IntGauge::new(
                 "mainspring_telemetry_unacknowledged_messages",
-                "messages received and not yet acknowledged (not yet committed)",
+                "messages received and not yet committed (each is acknowledged after its commit)",
             )
             .expect("valid metric"),
             connected: IntGauge::new(

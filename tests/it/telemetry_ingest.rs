@@ -196,6 +196,17 @@ async fn a_device_publishing_with_mosquitto_pub_is_stored_and_its_status_followe
     .await;
     // clear the retained message so the shared broker holds nothing of this test
     pub_(status_topic(&app, &devs[0].0), String::new(), true);
+    // the broker's own dropped count is exposed beside the server's counters
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("\nmainspring_mqtt_broker_messages_dropped "),
+        "{text}"
+    );
     let (status, ready) = app.get("/ready").await;
     assert_eq!(status, 200, "{ready}");
     assert_eq!(ready["broker"], "ok");
