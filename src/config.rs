@@ -83,6 +83,12 @@ impl Sources {
         Self { env, file }
     }
 
+    /// Set `name` as if the environment said so (`mainspring demo` points the server
+    /// at its private services).
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.env.insert(name.to_owned(), value.to_owned());
+    }
+
     /// The value of `name` (an environment variable name), if set and not empty.
     pub(crate) fn get(&self, name: &str) -> Option<String> {
         if let Some(v) = self.env.get(name).filter(|v| !v.is_empty()) {

@@ -20,14 +20,19 @@ fn main() {
         }
     };
     mainspring::logging::init(&config);
-    if let Err(e) = run(cli.command, config) {
+    if let Err(e) = run(cli.command, config, cli.config.as_deref()) {
         eprintln!("mainspring: {e:#}");
         std::process::exit(1);
     }
 }
 
-fn run(command: Command, config: Config) -> anyhow::Result<()> {
+fn run(
+    command: Command,
+    config: Config,
+    config_path: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     match command {
+        Command::Demo => mainspring::cli::demo::run(config_path),
         Command::Openapi => unreachable!("handled before configuration"),
         Command::Serve => actix_web::rt::System::new().block_on(serve(config)),
         Command::Migrate => {

@@ -1,5 +1,6 @@
-//! The `mainspring` command line: `serve`, `migrate`, `openapi`, `keys`.
+//! The `mainspring` command line: `serve`, `migrate`, `openapi`, `keys`, `demo`.
 
+pub mod demo;
 pub mod keys;
 
 use std::path::PathBuf;
@@ -31,4 +32,7 @@ pub enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Start a private PostgreSQL and Mosquitto, the server, sample data and a
+    /// simulated fleet; Ctrl-C stops everything and removes them.
+    Demo,
 }

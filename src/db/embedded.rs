@@ -10,6 +10,7 @@ use std::fs;
 use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -240,15 +241,19 @@ fn pg_invocation(bin_dir: &Path, program: &str) -> String {
     }
 }
 
+/// A PostgreSQL command, in its own process group: the server it starts must not get
+/// the terminal's Ctrl-C (we stop it ourselves, after what still uses it).
 fn pg_command(bin_dir: &Path, program: &str) -> Command {
     let exe = bin_dir.join(program);
-    if running_as_root() {
+    let mut c = if running_as_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", OS_USER, "--"]).arg(exe);
         c
     } else {
         Command::new(exe)
-    }
+    };
+    c.process_group(0);
+    c
 }
 
 /// Pick a TCP port that is free right now on the loopback interface.

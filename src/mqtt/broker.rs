@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -131,7 +132,10 @@ impl Broker {
     fn launch(&mut self) -> anyhow::Result<()> {
         let conf = self.dir.join("mosquitto.conf");
         fs::write(&conf, config_text(self.port, &self.dir))?;
+        // its own process group: a Ctrl-C in the terminal reaches us, and we stop the
+        // broker after what still needs it (a demo's fleet saying goodbye)
         let mut child = Command::new(&self.exe)
+            .process_group(0)
             .arg("-c")
             .arg(&conf)
             .stdin(Stdio::null())

@@ -8,6 +8,7 @@ mod auth;
 mod catalogue;
 mod cli;
 mod customers;
+mod demo;
 mod dispatch;
 mod equipment_models;
 mod errors;

@@ -103,6 +103,27 @@ impl Api {
         Self::check(resp).await
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<Value> {
+        let resp = self
+            .http
+            .patch(self.url(path))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await?;
+        Self::check(resp).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value> {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await?;
+        Self::check(resp).await
+    }
+
     pub async fn post_csv(&self, path: &str, csv: String) -> Result<Value> {
         let resp = self
             .http

@@ -27,6 +27,8 @@ pub struct Registered {
     pub customer_id: String,
     /// Equipment model id per profile key.
     pub models: HashMap<String, String>,
+    /// Site id per site name.
+    pub sites: BTreeMap<String, String>,
     /// Asset id per device index.
     pub assets: Vec<String>,
     pub assets_created: usize,
@@ -224,6 +226,7 @@ pub async fn register(api: &Api, s: &Scenario, devices: &[DeviceSim]) -> Result<
         }
         Err(e) => return Err(e.context("creating rules")),
     }
+    out.sites = sites;
     Ok(out)
 }
 
