@@ -4,6 +4,7 @@
 //! its resident memory is measured alone.
 
 mod report;
+mod rest;
 mod stack;
 
 use std::path::PathBuf;
@@ -27,12 +28,16 @@ enum Command {
     /// environment variables like `mainspring serve`).
     #[command(hide = true)]
     Serve,
+    /// REST latencies under open-loop load (oha) with 1,000,000 tickets, and the 90-day
+    /// forecast over 10,000 assets.
+    Rest(rest::Options),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve => serve(),
+        Command::Rest(o) => rest::run(&cli.report, o),
     }
 }
 
