@@ -82,9 +82,9 @@ FROM (SELECT row_number() OVER (ORDER BY c.n, k) AS n, c.id AS customer_id, c.re
       FROM b_customers c, generate_series(1, 1 + c.n % 3) k) t;
 
 CREATE TEMP TABLE b_areas AS
-SELECT row_number() OVER (ORDER BY t.n, k) AS n, t.id AS parent_id, t.customer_id, t.tz, t.warehouse_id,
-       k, t.created_at + k * interval '1 hour' AS created_at
-FROM b_top t, generate_series(1, 2 + t.n % 3) k;
+SELECT row_number() OVER (ORDER BY t.n, a.k) AS n, t.id AS parent_id, t.customer_id, t.tz, t.warehouse_id,
+       a.k, t.created_at + a.k * interval '1 hour' AS created_at
+FROM b_top t, generate_series(1, 2 + t.n % 3) a(k);
 ALTER TABLE b_areas ADD COLUMN id uuid;
 UPDATE b_areas SET id = pg_temp.uuid7(created_at);
 

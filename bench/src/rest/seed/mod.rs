@@ -66,7 +66,9 @@ pub fn seed(conn: &mut PgConnection, sizes: &Sizes) -> anyhow::Result<Seeded> {
         report.failed
     );
     step("VACUUM ANALYZE", || {
-        conn.batch_execute("RESET work_mem; VACUUM ANALYZE;")?;
+        // one statement: several in one batch would run as a transaction block
+        conn.batch_execute("RESET work_mem")?;
+        conn.batch_execute("VACUUM ANALYZE")?;
         Ok(())
     })?;
     let mut seeded = count(conn)?;

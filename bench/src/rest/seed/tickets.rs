@@ -163,14 +163,14 @@ unioned AS (
 ),
 timed AS (
     SELECT u.*, a.id AS asset_id, a.site_id, a.customer_id,
-           CASE WHEN status = 'open' OR (status = 'cancelled' AND r < 0.5) THEN NULL ELSE t.id END AS assignee_id,
-           CASE WHEN status NOT IN ('open', 'cancelled')
-                THEN least(created_at + resp_h * (0.1 + r) * interval '1 hour', done_at, now()) END AS responded_at,
-           CASE WHEN status IN ('resolved', 'closed') THEN done_at END AS resolved_at,
-           CASE WHEN status = 'closed' THEN least(done_at + interval '3 days' * r, now())
-                WHEN status = 'cancelled' THEN least(created_at + interval '2 days' * r, now()) END AS closed_at,
-           CASE WHEN status = 'on_hold' THEN CASE WHEN r < 0.7 THEN 'waiting_for_parts' ELSE 'waiting_for_customer' END END AS hold_reason,
-           CASE WHEN status = 'on_hold' THEN least(created_at + interval '1 day' * r, now()) END AS hold_started_at
+           CASE WHEN u.status = 'open' OR (u.status = 'cancelled' AND u.r < 0.5) THEN NULL ELSE t.id END AS assignee_id,
+           CASE WHEN u.status NOT IN ('open', 'cancelled')
+                THEN least(u.created_at + u.resp_h * (0.1 + u.r) * interval '1 hour', u.done_at, now()) END AS responded_at,
+           CASE WHEN u.status IN ('resolved', 'closed') THEN u.done_at END AS resolved_at,
+           CASE WHEN u.status = 'closed' THEN least(u.done_at + interval '3 days' * u.r, now())
+                WHEN u.status = 'cancelled' THEN least(u.created_at + interval '2 days' * u.r, now()) END AS closed_at,
+           CASE WHEN u.status = 'on_hold' THEN CASE WHEN u.r < 0.7 THEN 'waiting_for_parts' ELSE 'waiting_for_customer' END END AS hold_reason,
+           CASE WHEN u.status = 'on_hold' THEN least(u.created_at + interval '1 day' * u.r, now()) END AS hold_started_at
     FROM unioned u JOIN b_assets a ON a.n = u.asset_n JOIN b_techs t ON t.n = u.tech_n
 )
 INSERT INTO tickets (id, kind, category, source, priority, status, hold_reason, asset_id, site_id, customer_id,
