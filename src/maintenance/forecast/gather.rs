@@ -215,6 +215,16 @@ struct Held {
     shortage: Quantity,
 }
 
+fn floating(calendar: Option<&CalendarTrigger>) -> bool {
+    matches!(
+        calendar,
+        Some(CalendarTrigger::Interval {
+            mode: IntervalMode::Floating,
+            ..
+        })
+    )
+}
+
 /// Per (plan, asset): when its latest ticket ended, and whether one is in work.
 type History = HashMap<(PlanId, AssetId), (Option<DateTime<Utc>>, bool)>;
 /// Per (plan, asset): since when the plan covers it, and the meter count (from, used).
@@ -254,13 +264,23 @@ pub fn forecast(
         });
     }
     let assets = covered_assets(conn, &plans)?;
+    // Only meter triggers and floating intervals project from the history (and meter
+    // triggers from their progress); fixed calendars, most plans, are due when they
+    // are due. Reading the history of those alone keeps years of closed calendar
+    // tickets out of every forecast.
+    let from_history: Vec<PlanId> = plans
+        .iter()
+        .filter(|p| p.meter.is_some() || floating(p.calendar().as_ref()))
+        .map(|p| p.id)
+        .collect();
     let history: History = diesel::sql_query(
         "SELECT plan_id, asset_id,
                 max(CASE WHEN status = 'cancelled' THEN closed_at ELSE resolved_at END)
                     FILTER (WHERE status IN ('resolved', 'closed', 'cancelled')) AS last_end,
                 coalesce(bool_or(status NOT IN ('resolved', 'closed', 'cancelled')), false) AS in_work
-         FROM tickets WHERE plan_id IS NOT NULL GROUP BY plan_id, asset_id",
+         FROM tickets WHERE plan_id = ANY($1) GROUP BY plan_id, asset_id",
     )
+    .bind::<Array<SqlUuid>, _>(&from_history)
     .load::<HistoryRow>(conn)?
     .into_iter()
     .map(|h| ((h.plan_id, h.asset_id), (h.last_end, h.in_work)))
@@ -281,7 +301,13 @@ pub fn forecast(
         .into_iter()
         .map(|(p, a, d, t, n)| ((p, a, d), (t, n)))
         .collect();
+    let metered: Vec<PlanId> = plans
+        .iter()
+        .filter(|p| p.meter.is_some())
+        .map(|p| p.id)
+        .collect();
     let progress: Progress = maintenance_schedule::table
+        .filter(maintenance_schedule::plan_id.eq_any(&metered))
         .select((
             maintenance_schedule::plan_id,
             maintenance_schedule::asset_id,
