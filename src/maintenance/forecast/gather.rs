@@ -225,6 +225,36 @@ fn floating(calendar: Option<&CalendarTrigger>) -> bool {
     )
 }
 
+/// The covered assets (indexes into the forecast's list) by model and by id, so each
+/// plan finds its own without looking at every asset.
+struct Coverage {
+    by_model: HashMap<ModelId, Vec<usize>>,
+    by_id: HashMap<AssetId, usize>,
+}
+
+impl Coverage {
+    fn of(assets: &[AssetRow]) -> Self {
+        let mut c = Coverage {
+            by_model: HashMap::new(),
+            by_id: HashMap::with_capacity(assets.len()),
+        };
+        for (i, a) in assets.iter().enumerate() {
+            c.by_model.entry(a.model_id).or_default().push(i);
+            c.by_id.insert(a.id, i);
+        }
+        c
+    }
+
+    /// The plan's assets, in the order of the list.
+    fn assets(&self, plan: &PlanRecord) -> &[usize] {
+        match (plan.asset_id, plan.model_id) {
+            (Some(id), _) => self.by_id.get(&id).map_or(&[], std::slice::from_ref),
+            (None, Some(m)) => self.by_model.get(&m).map_or(&[], Vec::as_slice),
+            _ => &[],
+        }
+    }
+}
+
 /// Per (plan, asset): when its latest ticket ended, and whether one is in work.
 type History = HashMap<(PlanId, AssetId), (Option<DateTime<Utc>>, bool)>;
 /// Per (plan, asset): since when the plan covers it, and the meter count (from, used).
@@ -321,16 +351,16 @@ pub fn forecast(
         .collect();
 
     // which assets each plan covers, and which meters need an outlook
-    let covers = |plan: &PlanRecord, a: &AssetRow| match (plan.asset_id, plan.model_id) {
-        (Some(id), _) => id == a.id,
-        (None, Some(m)) => m == a.model_id,
-        _ => false,
-    };
+    let coverage = Coverage::of(&assets);
+    let zones: Vec<Tz> = assets
+        .iter()
+        .map(|a| a.time_zone.parse().unwrap_or(Tz::UTC))
+        .collect();
     let mut meter_pairs: Vec<(AssetId, String)> = Vec::new();
     for plan in &plans {
         if let Some(m) = &plan.meter {
-            for a in assets.iter().filter(|a| covers(plan, a)) {
-                meter_pairs.push((a.id, m.clone()));
+            for &ai in coverage.assets(plan) {
+                meter_pairs.push((assets[ai].id, m.clone()));
             }
         }
     }
@@ -340,26 +370,33 @@ pub fn forecast(
 
     let mut items: Vec<Item> = Vec::new();
     let mut truncated = false;
+    // per (plan, time zone): a plain plan's projection, a fixed calendar's occurrences
     let mut shared: HashMap<(PlanId, Tz), Vec<Due>> = HashMap::new();
+    let mut calendars: HashMap<(PlanId, Tz), Vec<DateTime<Utc>>> = HashMap::new();
     for (pi, plan) in plans.iter().enumerate() {
         let calendar = plan.calendar();
         let meter = plan.meter_trigger();
-        let plain = meter.is_none()
-            && !matches!(
-                calendar,
-                Some(CalendarTrigger::Interval {
-                    mode: IntervalMode::Floating,
-                    ..
-                })
-            );
-        for (ai, a) in assets.iter().enumerate().filter(|(_, a)| covers(plan, a)) {
-            let tz: Tz = a.time_zone.parse().unwrap_or(Tz::UTC);
+        let fixed = calendar.as_ref().filter(|c| !floating(Some(c)));
+        let plain = meter.is_none() && !floating(calendar.as_ref());
+        for &ai in coverage.assets(plan) {
+            let (a, tz) = (&assets[ai], zones[ai]);
             let (last_end, in_work) = history
                 .get(&(plan.id, a.id))
                 .copied()
                 .unwrap_or((None, false));
             let start = now.max(plan.starts_at).max(a.created_at);
+            let calendar_dues = match fixed {
+                // a fixed calendar ignores the last resolution
+                Some(c) if start == now => Some(
+                    calendars
+                        .entry((plan.id, tz))
+                        .or_insert_with(|| c.occurrences_between(tz, now, to, None))
+                        .as_slice(),
+                ),
+                _ => None,
+            };
             let outlook = PairOutlook {
+                calendar_dues,
                 calendar: calendar.as_ref(),
                 tz,
                 last_resolution: last_end,
