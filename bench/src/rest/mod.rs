@@ -81,7 +81,8 @@ pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
         let seeded = seed::seed(&mut conn, &sizes)?;
         eprintln!("bench: seeded in {:.0} s: {seeded:?}", seeded.seconds);
         let window = Window::ninety_days();
-        let dir = std::env::temp_dir().join(format!("mainspring-bench-rest-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("mainspring-bench-rest-{}", std::process::id()));
         let rates = Rates {
             list: o.list_rate,
             movements: o.movement_rate,
@@ -141,7 +142,10 @@ fn load(
     };
     eprintln!("bench: {} at {}/s: warm-up …", workload.name, workload.rate);
     run(5)?;
-    eprintln!("bench: {} at {}/s for {seconds} s …", workload.name, workload.rate);
+    eprintln!(
+        "bench: {} at {}/s for {seconds} s …",
+        workload.name, workload.rate
+    );
     let outcome = run(seconds)?;
     eprintln!(
         "bench:   p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s, {} requests",

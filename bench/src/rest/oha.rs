@@ -107,11 +107,16 @@ struct LatencyMs {
 /// client error.
 pub fn run(oha: &Path, load: &Load<'_>) -> anyhow::Result<Outcome> {
     let mut cmd = Command::new(oha);
-    cmd.args(["--no-tui", "--output-format", "json", "--latency-correction"])
-        .args(["-q", &load.rate.to_string()])
-        .args(["-z", &format!("{}s", load.seconds)])
-        .args(["-c", &load.connections.to_string()])
-        .args(["-H", &format!("Authorization: Bearer {}", load.key)]);
+    cmd.args([
+        "--no-tui",
+        "--output-format",
+        "json",
+        "--latency-correction",
+    ])
+    .args(["-q", &load.rate.to_string()])
+    .args(["-z", &format!("{}s", load.seconds)])
+    .args(["-c", &load.connections.to_string()])
+    .args(["-H", &format!("Authorization: Bearer {}", load.key)]);
     match load.target {
         Target::Get { urls } => {
             cmd.arg("--urls-from-file").arg(urls);

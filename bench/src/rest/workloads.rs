@@ -102,7 +102,12 @@ pub fn prepare(
     let open = "open,assigned,in_progress,on_hold";
     let site_urls: String = sites
         .iter()
-        .map(|s| format!("{base}/api/v1/tickets?status={open}&site_id={}&limit=50\n", s.id))
+        .map(|s| {
+            format!(
+                "{base}/api/v1/tickets?status={open}&site_id={}&limit=50\n",
+                s.id
+            )
+        })
         .collect();
     let site_file = write(dir, "tickets-by-site.txt", &site_urls)?;
     let queue_file = write(
@@ -128,7 +133,9 @@ pub fn prepare(
         },
         Workload {
             name: "tickets-urgent",
-            endpoint: format!("GET /api/v1/tickets?priority=urgent&status={open}&sort=due&limit=50"),
+            endpoint: format!(
+                "GET /api/v1/tickets?priority=urgent&status={open}&sort=due&limit=50"
+            ),
             data: stored,
             target: Target::Get { urls: queue_file },
             rate: rates.list,
@@ -145,7 +152,9 @@ pub fn prepare(
             },
             rate: rates.movements,
             connections: 50,
-            notes: "receipts at central stores (3 in 4) and transfers to vans, 2,000 distinct bodies".into(),
+            notes:
+                "receipts at central stores (3 in 4) and transfers to vans, 2,000 distinct bodies"
+                    .into(),
         },
         Workload {
             name: "forecast",

@@ -52,14 +52,17 @@ pub fn seed(conn: &mut PgConnection, sizes: &Sizes) -> anyhow::Result<Seeded> {
     step("plans, kits and meter readings", || plans::seed(conn))?;
     step("ticket history", || tickets::seed(conn, sizes))?;
     step("scheduler progress", || plans::progress(conn))?;
-    let report = step("a scheduler run (lead-time tickets and reservations)", || {
-        mainspring::maintenance::scheduler::run_once(
-            conn,
-            chrono::Utc::now(),
-            mainspring::maintenance::scheduler::Options::default(),
-        )
-        .map_err(|e| anyhow::anyhow!("the scheduler run failed: {e}"))
-    })?;
+    let report = step(
+        "a scheduler run (lead-time tickets and reservations)",
+        || {
+            mainspring::maintenance::scheduler::run_once(
+                conn,
+                chrono::Utc::now(),
+                mainspring::maintenance::scheduler::Options::default(),
+            )
+            .map_err(|e| anyhow::anyhow!("the scheduler run failed: {e}"))
+        },
+    )?;
     anyhow::ensure!(
         report.failed == 0,
         "the scheduler run failed for {} (plan, asset) pairs",
@@ -81,10 +84,7 @@ fn step<T>(what: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<
     eprintln!("bench: seeding {what} …");
     let start = Instant::now();
     let out = f().with_context(|| format!("seeding {what}"))?;
-    eprintln!(
-        "bench:   {what}: {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
+    eprintln!("bench:   {what}: {:.1} s", start.elapsed().as_secs_f64());
     Ok(out)
 }
 
