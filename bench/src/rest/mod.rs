@@ -48,6 +48,9 @@ pub struct Options {
 pub struct Measured {
     pub workload: workloads::Workload,
     pub outcome: oha::Outcome,
+    /// How busy the machine's CPUs were during the run (server, PostgreSQL, oha and
+    /// anything else running).
+    pub busy: f64,
 }
 
 /// The forecast answered one request at a time.
@@ -88,6 +91,11 @@ pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
             movements: o.movement_rate,
             forecast: o.forecast_rate,
         };
+        // the users' own keys (a key lookup per request), not the bootstrap admin key
+        let keys = Keys {
+            planner: create_key(&stack, "bench planner", "planner").await?,
+            warehouse: create_key(&stack, "bench goods-in", "warehouse").await?,
+        };
         let loads = workloads::prepare(
             &mut conn,
             &dir,
@@ -97,11 +105,16 @@ pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
             seeded.tickets,
             seeded.assets,
         )?;
-        let mut single = single_forecast(&stack, &window, o.forecast_samples).await?;
+        let mut single =
+            single_forecast(&stack, &keys.planner, &window, o.forecast_samples).await?;
         count_occurrences(&mut conn, &window, &mut single)?;
         let mut measured = Vec::new();
         for workload in loads {
-            measured.push(load(&oha, &stack, workload, o.seconds)?);
+            let key = match workload.target {
+                oha::Target::Post { .. } => &keys.warehouse,
+                oha::Target::Get { .. } => &keys.planner,
+            };
+            measured.push(load(&oha, key, workload, o.seconds)?);
         }
         let rss = stack.server_peak_rss_mib()?;
         let _ = std::fs::remove_dir_all(&dir);
@@ -123,7 +136,7 @@ pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
 /// A 5-second warm-up at the same rate, then the measured run.
 fn load(
     oha: &Path,
-    stack: &Stack,
+    key: &str,
     workload: workloads::Workload,
     seconds: u64,
 ) -> anyhow::Result<Measured> {
@@ -135,7 +148,7 @@ fn load(
                 rate: workload.rate,
                 seconds,
                 connections: workload.connections,
-                key: &stack.key,
+                key,
             },
         )
         .with_context(|| format!("{} at {}/s", workload.endpoint, workload.rate))
@@ -146,16 +159,78 @@ fn load(
         "bench: {} at {}/s for {seconds} s …",
         workload.name, workload.rate
     );
+    let before = cpu_ticks()?;
     let outcome = run(seconds)?;
+    let busy = busy_share(before, cpu_ticks()?);
     eprintln!(
-        "bench:   p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s, {} requests",
-        outcome.p50_ms, outcome.p99_ms, outcome.rps, outcome.requests
+        "bench:   p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s, {} requests, CPUs {:.0}% busy",
+        outcome.p50_ms,
+        outcome.p99_ms,
+        outcome.rps,
+        outcome.requests,
+        busy * 100.0
     );
-    Ok(Measured { workload, outcome })
+    Ok(Measured {
+        workload,
+        outcome,
+        busy,
+    })
+}
+
+/// The machine's CPU time so far (`/proc/stat`): (busy, total) in ticks.
+fn cpu_ticks() -> anyhow::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("cpu "))
+        .context("no cpu line in /proc/stat")?
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = fields.iter().sum();
+    // idle and iowait
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    Ok((total - idle, total))
+}
+
+/// The share of the machine's CPU time that was busy between two readings.
+fn busy_share(before: (u64, u64), after: (u64, u64)) -> f64 {
+    let total = after.1.saturating_sub(before.1).max(1);
+    after.0.saturating_sub(before.0) as f64 / total as f64
+}
+
+/// API keys of the roles the workloads act as.
+struct Keys {
+    planner: String,
+    warehouse: String,
+}
+
+async fn create_key(stack: &Stack, name: &str, role: &str) -> anyhow::Result<String> {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/keys", stack.base))
+        .bearer_auth(&stack.key)
+        .json(&serde_json::json!({"name": name, "role": role}))
+        .send()
+        .await?;
+    let status = r.status();
+    let body: serde_json::Value = r.json().await?;
+    if !status.is_success() {
+        bail!("creating the {role} key answered {status}: {body}");
+    }
+    body["key"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("no key in {body}"))
 }
 
 /// The 90-day forecast, one request at a time (the issue-5 figure).
-async fn single_forecast(stack: &Stack, window: &Window, samples: usize) -> anyhow::Result<Single> {
+async fn single_forecast(
+    stack: &Stack,
+    key: &str,
+    window: &Window,
+    samples: usize,
+) -> anyhow::Result<Single> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()?;
@@ -164,7 +239,7 @@ async fn single_forecast(stack: &Stack, window: &Window, samples: usize) -> anyh
     let mut last = serde_json::Value::Null;
     for i in 0..=samples {
         let start = Instant::now();
-        let r = http.get(&url).bearer_auth(&stack.key).send().await?;
+        let r = http.get(&url).bearer_auth(key).send().await?;
         let status = r.status();
         let body: serde_json::Value = r.json().await?;
         let ms = start.elapsed().as_secs_f64() * 1000.0;

@@ -98,7 +98,7 @@ pub fn render(i: &Inputs<'_>) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {}/s (achieved {:.0}/s) | {} | {} | {} | {} | {}; {} requests, all 2xx; p95 {}, max {} |",
+            "| `{}` | {} | {}/s (achieved {:.0}/s) | {} | {} | {} | {} | {}; {} requests, all 2xx; p95 {}, max {}; the machine's CPUs {:.0}% busy |",
             m.workload.endpoint,
             m.workload.data,
             m.workload.rate,
@@ -111,6 +111,7 @@ pub fn render(i: &Inputs<'_>) -> String {
             thousands(o.requests as i64),
             ms(o.p95_ms),
             ms(o.max_ms),
+            m.busy * 100.0,
         );
     }
     let f = i.single;

@@ -2,7 +2,8 @@
 //! the areas inside them in four regions (each with its own time zones and central
 //! stores), service vans and technicians, equipment models in ten families, assets
 //! skewed towards the popular models, their meters, spare parts that fit the models,
-//! and opening stock posted as receipts (so the ledger triggers set `on_hand`).
+//! their stock balances, and (once the plans exist) opening stock posted as receipts,
+//! so the ledger triggers set `on_hand`.
 //! The `b_*` temporary tables keep ordinals for the later steps to pick from.
 
 use diesel::connection::SimpleConnection;
@@ -25,7 +26,7 @@ pub fn seed(conn: &mut PgConnection, sizes: &Sizes) -> anyhow::Result<()> {
     conn.batch_execute(&assets(sizes.assets))?;
     conn.batch_execute(TECHNICIANS)?;
     conn.batch_execute(&parts(sizes.parts))?;
-    conn.batch_execute(STOCK)?;
+    conn.batch_execute(BALANCES)?;
     Ok(())
 }
 
@@ -248,10 +249,9 @@ FROM b_parts p JOIN parts ON parts.id = p.id;
     )
 }
 
-/// Every part at every central store (reorder points for the vital and essential ones),
-/// about one in eight out of stock; a van stock of small parts. On hand comes from
-/// receipts in the last three months.
-const STOCK: &str = "
+/// Every part at every central store (reorder points for the vital and essential
+/// ones) and a van stock of small parts, empty until [`stock`] receives into them.
+const BALANCES: &str = "
 INSERT INTO stock_balances (part_id, warehouse_id, bin, reorder_point, reorder_quantity)
 SELECT p.id, w.id, 'R' || (1 + p.n % 40) || '-' || (1 + p.n % 12),
        CASE WHEN parts.criticality <> 'desirable' THEN 2 + p.n % 6 END,
@@ -260,13 +260,45 @@ FROM b_parts p JOIN parts ON parts.id = p.id CROSS JOIN b_central w;
 INSERT INTO stock_balances (part_id, warehouse_id)
 SELECT p.id, t.van_id FROM b_techs t JOIN b_parts p ON p.cat IN (0, 6, 7) AND (p.n + t.n) % 20 = 0
 WHERE t.van_id IS NOT NULL;
+";
+
+/// Opening stock as receipts in the last three months, after the plans exist: a store
+/// holds 0.6 to 1.6 times the kits its sites' plans will take in 90 days (so some
+/// parts run short late in the window, as in any store), other parts a few dozen or
+/// none; vans a handful.
+pub fn stock(conn: &mut PgConnection) -> anyhow::Result<()> {
+    conn.batch_execute(RECEIPTS)?;
+    Ok(())
+}
+
+const RECEIPTS: &str = "
+CREATE TEMP TABLE b_demand AS
+SELECT k.part_id, s.serving_warehouse_id AS warehouse_id, sum(k.quantity * o.per_90) AS qty
+FROM b_pairs pr
+JOIN b_plans p ON p.id = pr.plan_id
+JOIN maintenance_plan_parts k ON k.plan_id = pr.plan_id
+JOIN assets a ON a.id = pr.asset_id
+JOIN sites s ON s.id = a.site_id
+CROSS JOIN LATERAL (SELECT CASE
+    WHEN p.meter IS NOT NULL AND pr.connected THEN 90 * pr.per_day / p.meter_every
+    WHEN p.cal_dow IS NOT NULL THEN 13
+    WHEN p.float_step = interval '6 weeks' THEN 2
+    WHEN p.float_step IS NOT NULL THEN 0.5
+    WHEN p.cal_months IS NOT NULL THEN 3.0 * array_length(p.cal_months, 1) / 12
+    ELSE 0 END AS per_90) o
+WHERE s.serving_warehouse_id IS NOT NULL
+GROUP BY 1, 2;
 INSERT INTO stock_movements (id, kind, part_id, warehouse_id, quantity, unit_cost, supplier, reference,
                              occurred_at, recorded_at, recorded_by)
 SELECT pg_temp.uuid7(at), 'receipt', part_id, warehouse_id, quantity, unit_cost, 'Opening supplier',
        'DN-' || lpad((row_number() OVER (ORDER BY at))::text, 7, '0'), at, at, 'goods-in'
 FROM (SELECT b.part_id, b.warehouse_id, parts.unit_cost,
-             CASE WHEN w.kind = 'van' THEN 1 + floor(random() * 6) ELSE floor(random() * 48) END AS quantity,
+             CASE WHEN w.kind = 'van' THEN 1 + floor(random() * 6)
+                  WHEN d.qty > 0 THEN ceil(d.qty * (0.6 + random()))
+                  WHEN random() < 0.1 THEN 0
+                  ELSE floor(random() * 48) END AS quantity,
              now() - interval '90 days' * random() AS at
-      FROM stock_balances b JOIN parts ON parts.id = b.part_id JOIN warehouses w ON w.id = b.warehouse_id) r
-WHERE quantity > 0 AND random() > 0.08;
+      FROM stock_balances b JOIN parts ON parts.id = b.part_id JOIN warehouses w ON w.id = b.warehouse_id
+      LEFT JOIN b_demand d ON d.part_id = b.part_id AND d.warehouse_id = b.warehouse_id) r
+WHERE quantity > 0;
 ";

@@ -50,6 +50,7 @@ pub fn seed(conn: &mut PgConnection, sizes: &Sizes) -> anyhow::Result<Seeded> {
     conn.batch_execute("SET maintenance_work_mem = '512MB'; SET work_mem = '256MB';")?;
     step("installed base and inventory", || base::seed(conn, sizes))?;
     step("plans, kits and meter readings", || plans::seed(conn))?;
+    step("opening stock", || base::stock(conn))?;
     step("ticket history", || tickets::seed(conn, sizes))?;
     step("scheduler progress", || plans::progress(conn))?;
     let report = step(
