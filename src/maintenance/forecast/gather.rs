@@ -472,33 +472,19 @@ pub fn forecast(
             short.insert((h.ticket_id, h.part_id), h.shortage.0);
         }
     }
-    let lines: Vec<Vec<(Option<WarehouseId>, PartId, Decimal)>> = items
-        .iter()
-        .map(|i| match i.ticket {
-            // an opened ticket's kit is held by its reservations, not taken again
-            Some(_) => Vec::new(),
-            None => kits
-                .get(&plans[i.plan].id)
-                .map(|kit| {
-                    kit.iter()
-                        .map(|k| (assets[i.asset].warehouse_id, k.part_id, k.quantity))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-        .collect();
-    let covers = project::cover(&lines, &available);
-    for (item, cover) in items.iter_mut().zip(covers) {
-        match item.ticket {
-            Some((t, _)) => {
-                if let Some(kit) = kits.get(&plans[item.plan].id) {
-                    item.shortfall = kit
-                        .iter()
-                        .map(|k| short.get(&(t, k.part_id)).copied().unwrap_or_default())
-                        .collect();
-                }
-            }
-            None => item.shortfall = cover.into_iter().map(|c| c.shortfall).collect(),
+    // each kit line in due order: an opened ticket's kit is held by its reservations
+    // (short by what they lack), not taken again; the others take from what is left
+    let mut stock = project::Stock::new(&available);
+    for item in &mut items {
+        let Some(kit) = kits.get(&plans[item.plan].id) else {
+            continue;
+        };
+        let warehouse = assets[item.asset].warehouse_id;
+        for (k, shortfall) in kit.iter().zip(item.shortfall.iter_mut()) {
+            *shortfall = match item.ticket {
+                Some((t, _)) => short.get(&(t, k.part_id)).copied().unwrap_or_default(),
+                None => stock.take(warehouse, k.part_id, k.quantity).shortfall,
+            };
         }
     }
     Ok(Forecast {

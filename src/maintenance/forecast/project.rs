@@ -148,43 +148,51 @@ pub struct Cover {
     pub shortfall: Decimal,
 }
 
-/// Cumulative cover in due order: each line takes from what the earlier occurrences
-/// left at its warehouse. `lines` are (warehouse, part, quantity) per occurrence, the
-/// occurrences already sorted by due time; lines without a warehouse are not covered.
-pub fn cover(
-    lines: &[Vec<(Option<WarehouseId>, PartId, Decimal)>],
-    available: &HashMap<(PartId, WarehouseId), Decimal>,
-) -> Vec<Vec<Cover>> {
-    let mut left: HashMap<(PartId, WarehouseId), Decimal> = HashMap::new();
-    lines
-        .iter()
-        .map(|occurrence| {
-            occurrence
-                .iter()
-                .map(|&(warehouse, part, quantity)| {
-                    let Some(w) = warehouse else {
-                        return Cover {
-                            covered: false,
-                            shortfall: quantity,
-                        };
-                    };
-                    let have = left.entry((part, w)).or_insert_with(|| {
-                        available
-                            .get(&(part, w))
-                            .copied()
-                            .unwrap_or_default()
-                            .max(Decimal::ZERO)
-                    });
-                    let taken = quantity.min(*have);
-                    *have -= taken;
-                    Cover {
-                        covered: taken == quantity,
-                        shortfall: quantity - taken,
-                    }
-                })
-                .collect()
-        })
-        .collect()
+/// Stock taken cumulatively in due order: each kit line, asked for in the order the
+/// occurrences fall due, takes from what the earlier ones left at its warehouse; lines
+/// without a warehouse are not covered.
+pub struct Stock<'a> {
+    available: &'a HashMap<(PartId, WarehouseId), Decimal>,
+    left: HashMap<(PartId, WarehouseId), Decimal>,
+}
+
+impl<'a> Stock<'a> {
+    /// Starting from what is available now, per (part, warehouse).
+    pub fn new(available: &'a HashMap<(PartId, WarehouseId), Decimal>) -> Self {
+        Stock {
+            available,
+            left: HashMap::new(),
+        }
+    }
+
+    /// Take `quantity` of `part` at `warehouse` for the next occurrence.
+    pub fn take(
+        &mut self,
+        warehouse: Option<WarehouseId>,
+        part: PartId,
+        quantity: Decimal,
+    ) -> Cover {
+        let Some(w) = warehouse else {
+            return Cover {
+                covered: false,
+                shortfall: quantity,
+            };
+        };
+        let available = self.available;
+        let have = self.left.entry((part, w)).or_insert_with(|| {
+            available
+                .get(&(part, w))
+                .copied()
+                .unwrap_or_default()
+                .max(Decimal::ZERO)
+        });
+        let taken = quantity.min(*have);
+        *have -= taken;
+        Cover {
+            covered: taken == quantity,
+            shortfall: quantity - taken,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -360,34 +368,37 @@ mod tests {
     fn stock_covers_occurrences_cumulatively_in_due_order() {
         let (p, w) = (PartId::new(), WarehouseId::new());
         let available = HashMap::from([((p, w), Decimal::from(3))]);
-        let two = vec![(Some(w), p, Decimal::from(2))];
-        let cover = cover(
-            &[two.clone(), two.clone(), two, vec![(None, p, Decimal::ONE)]],
-            &available,
-        );
+        let two = Decimal::from(2);
+        let mut stock = Stock::new(&available);
+        let cover = [
+            stock.take(Some(w), p, two),
+            stock.take(Some(w), p, two),
+            stock.take(Some(w), p, two),
+            stock.take(None, p, Decimal::ONE),
+        ];
         assert_eq!(
-            cover[0][0],
+            cover[0],
             Cover {
                 covered: true,
                 shortfall: Decimal::ZERO
             }
         );
         assert_eq!(
-            cover[1][0],
+            cover[1],
             Cover {
                 covered: false,
                 shortfall: Decimal::ONE
             }
         );
         assert_eq!(
-            cover[2][0],
+            cover[2],
             Cover {
                 covered: false,
                 shortfall: Decimal::from(2)
             }
         );
         assert_eq!(
-            cover[3][0],
+            cover[3],
             Cover {
                 covered: false,
                 shortfall: Decimal::ONE
