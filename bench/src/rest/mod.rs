@@ -51,6 +51,8 @@ pub struct Measured {
     /// How busy the machine's CPUs were during the run (server, PostgreSQL, oha and
     /// anything else running).
     pub busy: f64,
+    /// The server's peak resident memory when the run ended.
+    pub rss_mib: f64,
 }
 
 /// The forecast answered one request at a time.
@@ -62,6 +64,8 @@ pub struct Single {
     pub short: usize,
     pub demand_lines: usize,
     pub truncated: bool,
+    /// The server's peak resident memory after these requests.
+    pub rss_mib: f64,
 }
 
 pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
@@ -108,13 +112,16 @@ pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
         let mut single =
             single_forecast(&stack, &keys.planner, &window, o.forecast_samples).await?;
         count_occurrences(&mut conn, &window, &mut single)?;
+        single.rss_mib = stack.server_peak_rss_mib()?;
         let mut measured = Vec::new();
         for workload in loads {
             let key = match workload.target {
                 oha::Target::Post { .. } => &keys.warehouse,
                 oha::Target::Get { .. } => &keys.planner,
             };
-            measured.push(load(&oha, key, workload, o.seconds)?);
+            let mut m = load(&oha, key, workload, o.seconds)?;
+            m.rss_mib = stack.server_peak_rss_mib()?;
+            measured.push(m);
         }
         let rss = stack.server_peak_rss_mib()?;
         let _ = std::fs::remove_dir_all(&dir);
@@ -174,6 +181,7 @@ fn load(
         workload,
         outcome,
         busy,
+        rss_mib: 0.0,
     })
 }
 
@@ -262,6 +270,7 @@ async fn single_forecast(
         short: 0,
         demand_lines: last["demand"].as_array().map_or(0, Vec::len),
         truncated: last["truncated"].as_bool().unwrap_or(false),
+        rss_mib: 0.0,
     })
 }
 
