@@ -157,7 +157,8 @@ fn daily_usage(
         "SELECT x.asset_id, x.meter, f.read_at AS first_at, f.value AS first_value,
                 m.read_at AS last_at, m.value AS last_value
          FROM unnest($1::uuid[], $2::text[]) AS x(asset_id, meter)
-         JOIN asset_meters m ON m.asset_id = x.asset_id AND m.name = x.meter
+         -- a meter whose latest reading is older has none in the window: no probe
+         JOIN asset_meters m ON m.asset_id = x.asset_id AND m.name = x.meter AND m.read_at >= $3
          CROSS JOIN LATERAL (
              SELECT read_at, value FROM meter_readings r
              WHERE r.asset_id = x.asset_id AND r.meter = x.meter AND r.read_at >= $3
@@ -438,13 +439,9 @@ pub fn forecast(
             }));
         }
     }
-    items.sort_by(|x, y| {
-        (x.due.at, plans[x.plan].id, assets[x.asset].id).cmp(&(
-            y.due.at,
-            plans[y.plan].id,
-            assets[y.asset].id,
-        ))
-    });
+    // due order, then plan and asset id: plans and assets are listed in id order, so
+    // their indexes sort the same (and each (plan, asset) is due at most once at a time)
+    items.sort_unstable_by_key(|i| (i.due.at, i.plan, i.asset));
 
     // stock: what each warehouse has available, and what opened tickets already hold
     let part_ids: Vec<PartId> = kits.values().flatten().map(|k| k.part_id).collect();
