@@ -5,6 +5,7 @@
 //! forecast is also timed one request at a time. Results replace the `rest` section of
 //! BENCHMARKS.md; a non-2xx answer fails the run.
 
+mod cpu;
 mod oha;
 mod section;
 mod seed;
@@ -48,9 +49,8 @@ pub struct Options {
 pub struct Measured {
     pub workload: workloads::Workload,
     pub outcome: oha::Outcome,
-    /// How busy the machine's CPUs were during the run (server, PostgreSQL, oha and
-    /// anything else running).
-    pub busy: f64,
+    /// Where the machine's CPU time went during the run.
+    pub cpu: cpu::Shares,
     /// The server's peak resident memory when the run ended.
     pub rss_mib: f64,
 }
@@ -113,13 +113,14 @@ pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
             single_forecast(&stack, &keys.planner, &window, o.forecast_samples).await?;
         count_occurrences(&mut conn, &window, &mut single)?;
         single.rss_mib = stack.server_peak_rss_mib()?;
+        let watched = cpu::Watched::new(stack.server_pid(), port(&stack.database_url));
         let mut measured = Vec::new();
         for workload in loads {
             let key = match workload.target {
                 oha::Target::Post { .. } => &keys.warehouse,
                 oha::Target::Get { .. } => &keys.planner,
             };
-            let mut m = load(&oha, key, workload, o.seconds)?;
+            let mut m = load(&oha, key, &watched, workload, o.seconds)?;
             m.rss_mib = stack.server_peak_rss_mib()?;
             measured.push(m);
         }
@@ -144,6 +145,7 @@ pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
 fn load(
     oha: &Path,
     key: &str,
+    watched: &cpu::Watched,
     workload: workloads::Workload,
     seconds: u64,
 ) -> anyhow::Result<Measured> {
@@ -166,46 +168,33 @@ fn load(
         "bench: {} at {}/s for {seconds} s …",
         workload.name, workload.rate
     );
-    let before = cpu_ticks()?;
+    let before = watched.sample();
     let outcome = run(seconds)?;
-    let busy = busy_share(before, cpu_ticks()?);
+    let cpu = cpu::shares(before, watched.sample());
     eprintln!(
-        "bench:   p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s, {} requests, CPUs {:.0}% busy",
+        "bench:   p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s, {} requests; CPUs {:.0}% busy \
+         (server {:.0}%, PostgreSQL {:.0}%, oha and the rest {:.0}%)",
         outcome.p50_ms,
         outcome.p99_ms,
         outcome.rps,
         outcome.requests,
-        busy * 100.0
+        cpu.busy * 100.0,
+        cpu.server * 100.0,
+        cpu.postgres * 100.0,
+        cpu.other() * 100.0
     );
     Ok(Measured {
         workload,
         outcome,
-        busy,
+        cpu,
         rss_mib: 0.0,
     })
 }
 
-/// The machine's CPU time so far (`/proc/stat`): (busy, total) in ticks.
-fn cpu_ticks() -> anyhow::Result<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat")?;
-    let fields: Vec<u64> = stat
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("cpu "))
-        .context("no cpu line in /proc/stat")?
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let total: u64 = fields.iter().sum();
-    // idle and iowait
-    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
-    Ok((total - idle, total))
-}
-
-/// The share of the machine's CPU time that was busy between two readings.
-fn busy_share(before: (u64, u64), after: (u64, u64)) -> f64 {
-    let total = after.1.saturating_sub(before.1).max(1);
-    after.0.saturating_sub(before.0) as f64 / total as f64
+/// The port of a `postgres://…@host:port/db` URL.
+fn port(url: &str) -> Option<u16> {
+    let host = url.rsplit('@').next()?.split('/').next()?;
+    host.rsplit(':').next()?.parse().ok()
 }
 
 /// API keys of the roles the workloads act as.
@@ -290,4 +279,16 @@ fn count_occurrences(
         .filter(|i| i.shortfall.iter().any(|s| !s.is_zero()))
         .count();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_port_comes_from_the_database_url() {
+        assert_eq!(
+            super::port("postgres://postgres:secret@127.0.0.1:54321/mainspring"),
+            Some(54321)
+        );
+        assert_eq!(super::port("postgres://localhost/db"), None);
+    }
 }

@@ -98,7 +98,7 @@ pub fn render(i: &Inputs<'_>) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {}/s (achieved {:.0}/s) | {} | {} | {} | {} | {}; {} requests, all 2xx; p95 {}, max {}; the machine's CPUs {:.0}% busy; server peak RSS so far {:.0} MiB |",
+            "| `{}` | {} | {}/s (achieved {:.0}/s) | {} | {} | {} | {} | {}; {} requests, all 2xx; p95 {}, max {}; CPUs {:.0}% busy (server {:.0}%, PostgreSQL {:.0}%, oha and the rest {:.0}%); server peak RSS so far {:.0} MiB |",
             m.workload.endpoint,
             m.workload.data,
             m.workload.rate,
@@ -111,7 +111,10 @@ pub fn render(i: &Inputs<'_>) -> String {
             thousands(o.requests as i64),
             ms(o.p95_ms),
             ms(o.max_ms),
-            m.busy * 100.0,
+            m.cpu.busy * 100.0,
+            m.cpu.server * 100.0,
+            m.cpu.postgres * 100.0,
+            m.cpu.other() * 100.0,
             m.rss_mib,
         );
     }
