@@ -1,6 +1,7 @@
 //! Where the machine's CPU time went during a load run: the server, the private
-//! PostgreSQL (its postmaster and backends), and everything else (oha, and any other
-//! work on the machine, which is what makes a p99 noisy). Read from `/proc`.
+//! PostgreSQL (its postmaster and backends), oha (a child this process has waited
+//! for), and everything else on the machine, which is what makes a p99 noisy. Read
+//! from `/proc`.
 
 use std::fs;
 
@@ -11,6 +12,8 @@ pub struct Sample {
     busy: u64,
     server: u64,
     postgres: u64,
+    /// Children of this process that ended and were waited for (oha).
+    waited: u64,
 }
 
 /// Shares of the machine's whole CPU capacity (all cores = 1.0) between two samples.
@@ -19,12 +22,13 @@ pub struct Shares {
     pub busy: f64,
     pub server: f64,
     pub postgres: f64,
+    pub oha: f64,
 }
 
 impl Shares {
-    /// oha and whatever else ran on the machine.
+    /// Whatever else ran on the machine.
     pub fn other(&self) -> f64 {
-        (self.busy - self.server - self.postgres).max(0.0)
+        (self.busy - self.server - self.postgres - self.oha).max(0.0)
     }
 }
 
@@ -53,6 +57,7 @@ impl Watched {
             busy,
             server: ticks(self.server),
             postgres,
+            waited: waited(),
         }
     }
 }
@@ -65,6 +70,7 @@ pub fn shares(before: Sample, after: Sample) -> Shares {
         busy: share(after.busy, before.busy),
         server: share(after.server, before.server),
         postgres: share(after.postgres, before.postgres),
+        oha: share(after.waited, before.waited),
     }
 }
 
@@ -96,6 +102,15 @@ fn ticks(pid: u32) -> u64 {
         // after the name: state, ppid, … utime is field 14 of the whole line, stime 15
         let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         get(11) + get(12)
+    })
+}
+
+/// User and system ticks of this process's children that ended and were waited for.
+fn waited() -> u64 {
+    stat_fields(std::process::id()).map_or(0, |f| {
+        // cutime and cstime: fields 16 and 17 of the whole line
+        let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        get(13) + get(14)
     })
 }
 
@@ -147,5 +162,13 @@ mod tests {
         assert!(s.server > 0.0, "{s:?}");
         assert!(s.busy >= s.server * 0.5, "{s:?}");
         assert_eq!(s.postgres, 0.0);
+        // a child that ran and was waited for counts as oha
+        let before = me.sample();
+        std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+            .status()
+            .unwrap();
+        let s = shares(before, me.sample());
+        assert!(s.oha > 0.0, "{s:?}");
     }
 }

@@ -173,7 +173,7 @@ fn load(
     let cpu = cpu::shares(before, watched.sample());
     eprintln!(
         "bench:   p50 {:.2} ms, p99 {:.2} ms, {:.0} req/s, {} requests; CPUs {:.0}% busy \
-         (server {:.0}%, PostgreSQL {:.0}%, oha and the rest {:.0}%)",
+         (server {:.0}%, PostgreSQL {:.0}%, oha {:.0}%, other {:.0}%)",
         outcome.p50_ms,
         outcome.p99_ms,
         outcome.rps,
@@ -181,6 +181,7 @@ fn load(
         cpu.busy * 100.0,
         cpu.server * 100.0,
         cpu.postgres * 100.0,
+        cpu.oha * 100.0,
         cpu.other() * 100.0
     );
     Ok(Measured {

@@ -98,7 +98,7 @@ pub fn render(i: &Inputs<'_>) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {}/s (achieved {:.0}/s) | {} | {} | {} | {} | {}; {} requests, all 2xx; p95 {}, max {}; CPUs {:.0}% busy (server {:.0}%, PostgreSQL {:.0}%, oha and the rest {:.0}%); server peak RSS so far {:.0} MiB |",
+            "| `{}` | {} | {}/s (achieved {:.0}/s) | {} | {} | {} | {} | {}; {} requests, all 2xx; p95 {}, max {}; CPUs {:.0}% busy (server {:.0}%, PostgreSQL {:.0}%, oha {:.0}%, other processes {:.0}%); server peak RSS so far {:.0} MiB |",
             m.workload.endpoint,
             m.workload.data,
             m.workload.rate,
@@ -114,6 +114,7 @@ pub fn render(i: &Inputs<'_>) -> String {
             m.cpu.busy * 100.0,
             m.cpu.server * 100.0,
             m.cpu.postgres * 100.0,
+            m.cpu.oha * 100.0,
             m.cpu.other() * 100.0,
             m.rss_mib,
         );
@@ -159,34 +160,37 @@ The first run of this benchmark (same data) measured the 90-day forecast at 1,28
 
 - the ticket-history aggregate read all ~390,000 PM tickets on every request (580 ms);
   only meter triggers and floating intervals use it, so it now reads theirs alone, from a
-  covering index (`tickets_plan` with status and end times): 40 ms;
+  covering index (`tickets_plan` with status and end times): ~30 ms;
 - croner parsed each cron expression twice per projected occurrence of every meter plan
   with a cron calendar: 70% of the server's CPU. A cron is now parsed once per listing,
   and a fixed calendar is listed once per (plan, time zone) and walked beside the meter;
 - the tickets already opened in the window were found by scanning a whole unique index
   (15 ms); an index on calendar PM due times answers in 2 ms;
 - every plan looked through every asset (2 × 11 million comparisons); assets are now
-  indexed by model and id, the demand is summed by ids and sorted by SKU once, and kit
-  stock is taken line by line instead of building every occurrence's lines first (peak
-  heap per forecast 47 → 38 MB).
+  indexed by model and id, occurrences sorted by list indexes instead of ids, the demand
+  summed by ids and sorted by SKU once, and kit stock taken line by line instead of
+  building every occurrence's lines first (peak heap per forecast 47 → 38 MB);
+- the 30-day meter usage probed every (asset, meter) pair, also meters without a
+  reading in those 30 days (60 → 40 ms).
 
-Together: about 5× faster (see the table). A site's open-work list got a partial index
+Together, on a quiet machine: 170–200 ms per forecast (server CPU ~95 ms, PostgreSQL
+~85 ms), about 7× faster. A site's open-work list got a partial index
 (`tickets_open_site`): 1.2 → 0.2 ms per page in PostgreSQL.
 
 Left:
 
-- The forecast still spends ~130 ms in PostgreSQL (the 30-day meter usage, one index
-  probe per (asset, meter) for ~7,600 pairs: 45–60 ms; the history: 40 ms; covered
-  assets: 14 ms) and ~150 ms of CPU projecting ~66,000 occurrences, for every request
-  and every page: nothing is cached between requests.
+- The forecast is computed whole for every request and every page (nothing is cached
+  between requests); its PostgreSQL time is now mostly the meter usage (one index probe
+  per metered (asset, meter) with readings, ~5,500 here: ~40 ms) and the history (~30 ms).
 - Memory: the peak is the forecast's ~40 MB of short-lived allocations times glibc's
   per-thread malloc arenas (up to 16 on 2 cores) on the blocking threads that run
-  queries. Locally, 20 s of forecasts at 2/s took the server to 388 MiB, and to 133 MiB
-  with `MALLOC_ARENA_MAX=2`; capping arenas (or another allocator) is a process-wide
-  choice not made here.
-- The ticket lists meet p99 < 20 ms only with the machine to themselves: at 500
-  requests/s the server, PostgreSQL and oha keep both cores busy most of the time, so
-  any other load (a build, another benchmark) shows up directly in the p99. Each request
-  hops threads twice (actix worker → blocking pool for the key lookup, and again for the
-  query), which is most of the server's own profile (kernel scheduling).
+  queries: the forecast run pushes the server past 200 MiB. Locally, 20 s of forecasts
+  at 2/s took it to 388 MiB, and to 133 MiB with `MALLOC_ARENA_MAX=2`; capping arenas
+  (or another allocator) is a process-wide choice not made here.
+- The CPU column shows how much of the machine each run had: the ticket lists meet
+  p99 < 20 ms with margin when nothing else runs (server and PostgreSQL together use
+  about a quarter of the two cores at 500 requests/s, oha about as much again); with a
+  build or another benchmark running beside them, earlier runs saw p99 near 100 ms.
+  Each request hops threads twice (actix worker → blocking pool for the key lookup,
+  and again for the query), most of the server's own profile (kernel scheduling).
 ";
