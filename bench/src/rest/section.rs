@@ -187,10 +187,11 @@ Left:
   queries: the forecast run pushes the server past 200 MiB. Locally, 20 s of forecasts
   at 2/s took it to 388 MiB, and to 133 MiB with `MALLOC_ARENA_MAX=2`; capping arenas
   (or another allocator) is a process-wide choice not made here.
-- The CPU column shows how much of the machine each run had: the ticket lists meet
-  p99 < 20 ms with margin when nothing else runs (server and PostgreSQL together use
-  about a quarter of the two cores at 500 requests/s, oha about as much again); with a
-  build or another benchmark running beside them, earlier runs saw p99 near 100 ms.
-  Each request hops threads twice (actix worker → blocking pool for the key lookup,
-  and again for the query), most of the server's own profile (kernel scheduling).
+- The CPU column shows how much of the machine each run had. At 500 requests/s the
+  server and PostgreSQL together use about a quarter of the two cores and oha a few
+  percent, so the ticket lists meet p99 < 20 ms with margin even beside other work;
+  runs with the machine saturated by builds and another benchmark (97% busy) saw p99
+  near 100 ms. Each request hops threads twice (actix worker → blocking pool for the
+  key lookup, and again for the query), most of the server's own profile (kernel
+  scheduling).
 ";
