@@ -10,7 +10,7 @@ use mainspring_sim::mqtt::broker::{Broker, Tuning};
 use mainspring_sim::register::api::Api;
 use mainspring_sim::run::RunOptions;
 use mainspring_sim::scenario::Scenario;
-use mainspring_sim::verify::run::run_and_verify;
+use mainspring_sim::verify::run::{run_and_verify, Verified};
 
 use crate::support::{TestApp, ADMIN_KEY};
 
@@ -42,12 +42,8 @@ pub fn scenario_files() -> Vec<String> {
     names
 }
 
-/// Runs `simulators/scenarios/{name}.toml` for its `run_s` and checks all its
-/// expectations.
-pub async fn run_scenario(name: &str) {
-    let began = Instant::now();
-    let s = Scenario::load(&scenarios_dir().join(format!("{name}.toml"))).unwrap();
-    assert!(!s.expect.is_empty(), "{name} expects nothing");
+/// Runs `s` for its `run_s` against a fresh server and checks its expectations.
+pub async fn verify(s: &Scenario) -> Verified {
     let app = TestApp::start_ingest_and_rules(SETTINGS, RULES_TICK).await;
     let api = Api::new(&app.base, ADMIN_KEY).unwrap();
     let opts = RunOptions {
@@ -63,9 +59,17 @@ pub async fn run_scenario(name: &str) {
         progress: false,
         record: None,
     };
-    let verified = run_and_verify(&s, &opts, &api, SETTLE)
+    run_and_verify(s, &opts, &api, SETTLE)
         .await
-        .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        .unwrap_or_else(|e| panic!("{}: {e:#}", s.name))
+}
+
+/// Runs `simulators/scenarios/{name}.toml` and insists that every expectation held.
+pub async fn run_scenario(name: &str) {
+    let began = Instant::now();
+    let s = Scenario::load(&scenarios_dir().join(format!("{name}.toml"))).unwrap();
+    assert!(!s.expect.is_empty(), "{name} expects nothing");
+    let verified = verify(&s).await;
     let report = &verified.report;
     eprintln!(
         "{report}{name}: {} messages published, {:.1} s in all",

@@ -58,16 +58,18 @@ pub async fn count(
         .filter(|l| reason.is_none_or(|r| l["reason"] == r))
         .count();
     let wanted = count.unwrap_or(0) as usize;
-    if matching == wanted {
-        return Ok(None);
-    }
     let whose = match device {
         Some(d) => fleet.device(d),
         None => "the fleet".into(),
     };
-    Ok(Some(format!(
+    let seen = format!(
         "{whose} caused {matching}{}; its dead letters by reason: {}",
         reason.map(|r| format!(" `{r}`")).unwrap_or_default(),
         by_reason(&letters)
-    )))
+    );
+    Ok(if matching == wanted {
+        Ok(seen)
+    } else {
+        Err(seen)
+    })
 }

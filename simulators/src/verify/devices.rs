@@ -24,7 +24,12 @@ pub async fn status(fleet: &Fleet<'_>, device: usize, status: &str) -> Outcome {
         Some(false) => "offline",
         None => "no status",
     };
-    Ok((recorded != status).then(|| format!("{} shows {recorded}: {entry}", fleet.device(device))))
+    let seen = format!("{} shows {recorded}: {entry}", fleet.device(device));
+    Ok(if recorded == status {
+        Ok(seen)
+    } else {
+        Err(seen)
+    })
 }
 
 /// (time, value) of the meter readings telemetry recorded since registration, in time
@@ -94,9 +99,19 @@ pub async fn meter_reset(fleet: &Fleet<'_>, device: usize, meter: &str) -> Outco
         .map(|m: &Value| m["value"].as_f64())
         .ok_or_else(|| anyhow!("asset {asset_id} has no meter `{meter}`"))?;
     if let Some(p) = reset_problem(&readings, current) {
-        return Ok(Some(format!("{}: {p}", fleet.device(device))));
+        return Ok(Err(format!("{}: {p}", fleet.device(device))));
     }
-    super::dead_letters::count(fleet, None, None, Some(device)).await
+    let seen = format!(
+        "{}: {} readings from telemetry, the meter at {current:?}",
+        fleet.device(device),
+        readings.len()
+    );
+    Ok(
+        match super::dead_letters::count(fleet, None, None, Some(device)).await? {
+            Ok(_) => Ok(seen),
+            Err(why) => Err(format!("{seen}, but {why}")),
+        },
+    )
 }
 
 #[cfg(test)]

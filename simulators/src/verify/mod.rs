@@ -53,8 +53,8 @@ pub struct Check {
     /// The expectation's position among the scenario's `[[expect]]` entries.
     pub index: usize,
     pub expectation: Expectation,
-    /// `None`: it held.
-    pub failure: Option<String>,
+    /// What the server showed when it held; why not, when it did not.
+    pub result: Result<String, String>,
 }
 
 /// Every expectation of a run, in file order.
@@ -66,7 +66,7 @@ pub struct Report {
 
 impl Report {
     pub fn failures(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| c.failure.is_some())
+        self.checks.iter().filter(|c| c.result.is_err())
     }
 
     /// Every expectation was checked and held (a scenario without any never passes).
@@ -86,9 +86,14 @@ impl fmt::Display for Report {
             self.checks.len()
         )?;
         for c in &self.checks {
-            match &c.failure {
-                None => writeln!(f, "  ok   expect {}: {}", c.index, describe(&c.expectation))?,
-                Some(why) => writeln!(
+            match &c.result {
+                Ok(seen) => writeln!(
+                    f,
+                    "  ok   expect {}: {}\n       {seen}",
+                    c.index,
+                    describe(&c.expectation)
+                )?,
+                Err(why) => writeln!(
                     f,
                     "  FAIL expect {}: {}\n       {why}",
                     c.index,
@@ -214,16 +219,17 @@ pub async fn after_stop(
     out
 }
 
-/// A check's result: `Ok(None)` held, `Ok(Some(why))` did not, `Err` could not ask.
-type Outcome = anyhow::Result<Option<String>>;
+/// A check's result: `Ok(Ok(what was seen))` held, `Ok(Err(why))` did not, `Err` the
+/// server could not be asked.
+type Outcome = anyhow::Result<Result<String, String>>;
 
 fn outcome(index: usize, e: &Expectation, result: Outcome) -> Check {
     Check {
         index,
         expectation: e.clone(),
-        failure: match result {
-            Ok(f) => f,
-            Err(err) => Some(format!("the server could not be asked: {err:#}")),
+        result: match result {
+            Ok(r) => r,
+            Err(err) => Err(format!("the server could not be asked: {err:#}")),
         },
     }
 }
@@ -234,13 +240,17 @@ mod tests {
     use crate::scenario::expect::TicketSource;
 
     fn check(index: usize, failure: Option<&str>) -> Check {
+        let result = match failure {
+            Some(why) => Err(why.to_owned()),
+            None => Ok("nothing opened".to_owned()),
+        };
         Check {
             index,
             expectation: Expectation::NoTicket {
                 device: Some(1),
                 source: Some(TicketSource::Offline),
             },
-            failure: failure.map(str::to_owned),
+            result,
         }
     }
 
@@ -257,7 +267,9 @@ mod tests {
         assert!(!r.passed());
         let text = r.to_string();
         assert!(text.starts_with("scenario s: 1 of 2 expectations held"));
-        assert!(text.contains("  ok   expect 0: no offline ticket for device 1"));
+        assert!(
+            text.contains("  ok   expect 0: no offline ticket for device 1\n       nothing opened")
+        );
         assert!(
             text.contains("  FAIL expect 1: no offline ticket for device 1\n       found T-000001")
         );

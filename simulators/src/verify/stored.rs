@@ -267,7 +267,7 @@ pub async fn check(
     let id = &fleet.device_ids[device];
     let p = published(records, id, &Acceptance::default());
     if p.accepted.is_empty() {
-        return Ok(Some(format!(
+        return Ok(Err(format!(
             "{} published no reading the server accepts: nothing to compare",
             fleet.device(device)
         )));
@@ -277,9 +277,15 @@ pub async fn check(
         let diff = compare(&p, &stored(fleet, id, &p).await?);
         let waiting = !diff.missing.is_empty() && tokio::time::Instant::now() < deadline;
         if !waiting {
-            return Ok(diff
-                .problem(p.accepted.len())
-                .map(|why| format!("{}: {why}", fleet.device(device))));
+            return Ok(match diff.problem(p.accepted.len()) {
+                Some(why) => Err(format!("{}: {why}", fleet.device(device))),
+                None => Ok(format!(
+                    "{}: {} readings stored once each ({} published outside the window)",
+                    fleet.device(device),
+                    p.accepted.len(),
+                    p.refused.len()
+                )),
+            });
         }
         tokio::time::sleep(StdDuration::from_millis(250)).await;
     }

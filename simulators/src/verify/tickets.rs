@@ -102,7 +102,7 @@ pub async fn ticket(
         vec![]
     };
     if named && ids.is_empty() {
-        return Ok(Some("the server has no rule by that name or metric".into()));
+        return Ok(Err("the server has no rule by that name or metric".into()));
     }
     let from_rule = |t: &&Value| {
         !named
@@ -112,7 +112,7 @@ pub async fn ticket(
     };
     let mine: Vec<Value> = all.iter().filter(from_rule).cloned().collect();
     if mine.len() != count as usize {
-        return Ok(Some(format!(
+        return Ok(Err(format!(
             "{} has {} such ticket(s): {}; all its {} tickets: {}",
             fleet.device(device),
             mine.len(),
@@ -122,14 +122,12 @@ pub async fn ticket(
         )));
     }
     let first = created_at(&mine[0])?;
-    if fleet.offset(first) > within_s {
-        return Ok(Some(format!(
-            "{} opened late: {}",
-            fleet.device(device),
-            show(fleet, &mine[0])
-        )));
-    }
-    Ok(None)
+    let seen = format!("{}: {}", fleet.device(device), show_all(fleet, &mine));
+    Ok(if fleet.offset(first) > within_s {
+        Err(format!("opened late: {seen}"))
+    } else {
+        Ok(seen)
+    })
 }
 
 /// `no_ticket`: nothing (of `source`) opened for the device's asset, or any fleet asset.
@@ -142,11 +140,16 @@ pub async fn no_ticket(
         Some(d) => vec![d],
         None => (0..fleet.assets.len()).collect(),
     };
+    let checked = devices.len();
     let mut found = Vec::new();
     for d in devices {
         for t in opened(fleet, &fleet.assets[d], source).await? {
             found.push(format!("{}: {}", fleet.device(d), show(fleet, &t)));
         }
     }
-    Ok((!found.is_empty()).then(|| format!("opened: {}", found.join("; "))))
+    Ok(if found.is_empty() {
+        Ok(format!("nothing opened for {} asset(s)", checked))
+    } else {
+        Err(format!("opened: {}", found.join("; ")))
+    })
 }
