@@ -30,6 +30,14 @@ fn every_scenario_file_has_a_test() {
     );
 }
 
+#[test]
+fn scenario_files_name_dead_letter_reasons_as_the_server_does() {
+    use mainspring::telemetry::payload::Reason;
+    for r in mainspring_sim::scenario::expect::DEAD_LETTER_REASONS {
+        assert!(Reason::parse(r).is_some(), "the server has no reason `{r}`");
+    }
+}
+
 #[actix_web::test]
 async fn clock_skew() {
     run_scenario("clock-skew").await;
