@@ -24,25 +24,36 @@ fn created_at(t: &Value) -> Result<DateTime<Utc>> {
         .ok_or_else(|| anyhow!("a ticket without created_at: {t}"))
 }
 
-/// The tickets of `asset` (of `source`, when given) opened since registration, oldest
-/// first.
+/// The tickets of `asset` (of `source`, when given), oldest first: those opened since
+/// registration, and those of an earlier run still open.
+async fn tickets(
+    fleet: &Fleet<'_>,
+    asset: &str,
+    source: Option<TicketSource>,
+) -> Result<(Vec<Value>, Vec<Value>)> {
+    let mut q = vec![("asset_id", asset.to_owned())];
+    if let Some(s) = source {
+        q.push(("source", source_name(s).to_owned()));
+    }
+    let (mut now, mut before) = (Vec::new(), Vec::new());
+    for t in fleet.api.list_all("tickets", &q).await? {
+        if created_at(&t)? >= fleet.since {
+            now.push(t);
+        } else if !matches!(t["status"].as_str(), Some("closed" | "cancelled")) {
+            before.push(t);
+        }
+    }
+    now.sort_by_key(|t| created_at(t).ok());
+    Ok((now, before))
+}
+
+/// The tickets of `asset` (of `source`, when given) opened since registration.
 async fn opened(
     fleet: &Fleet<'_>,
     asset: &str,
     source: Option<TicketSource>,
 ) -> Result<Vec<Value>> {
-    let mut q = vec![("asset_id", asset.to_owned())];
-    if let Some(s) = source {
-        q.push(("source", source_name(s).to_owned()));
-    }
-    let mut out = Vec::new();
-    for t in fleet.api.list_all("tickets", &q).await? {
-        if created_at(&t)? >= fleet.since {
-            out.push(t);
-        }
-    }
-    out.sort_by_key(|t| created_at(t).ok());
-    Ok(out)
+    Ok(tickets(fleet, asset, source).await?.0)
 }
 
 /// `T-000003 (offline, "title") at +12.3 s`, for failure messages.
@@ -94,7 +105,7 @@ pub async fn ticket(
     count: u32,
     within_s: f64,
 ) -> Outcome {
-    let all = opened(fleet, &fleet.assets[device], Some(source)).await?;
+    let (all, earlier) = tickets(fleet, &fleet.assets[device], Some(source)).await?;
     let named = rule.is_some() || rule_metric.is_some();
     let ids = if named {
         rule_ids(fleet, rule, rule_metric).await?
@@ -112,14 +123,21 @@ pub async fn ticket(
     };
     let mine: Vec<Value> = all.iter().filter(from_rule).cloned().collect();
     if mine.len() != count as usize {
-        return Ok(Err(format!(
+        let mut why = format!(
             "{} has {} such ticket(s): {}; all its {} tickets: {}",
             fleet.device(device),
             mine.len(),
             show_all(fleet, &mine),
             source_name(source),
             show_all(fleet, &all)
-        )));
+        );
+        if !earlier.is_empty() {
+            why.push_str(&format!(
+                " (still open from before this run, taking new breaches as occurrences: {})",
+                show_all(fleet, &earlier)
+            ));
+        }
+        return Ok(Err(why));
     }
     let first = created_at(&mine[0])?;
     let seen = format!("{}: {}", fleet.device(device), show_all(fleet, &mine));
