@@ -3,6 +3,9 @@
 //! `BENCHMARKS.md`. The server runs as a child process (`mainspring-bench serve`) so
 //! its resident memory is measured alone.
 
+mod growth;
+mod ingest;
+mod load;
 mod report;
 mod stack;
 
@@ -27,12 +30,18 @@ enum Command {
     /// environment variables like `mainspring serve`).
     #[command(hide = true)]
     Serve,
+    /// Sustained MQTT ingest at growing fleet sizes, beside a raw binary COPY.
+    Ingest(ingest::IngestArgs),
+    /// Ingest rate and query latency as stored telemetry grows (1M to 100M readings).
+    Growth(growth::GrowthArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve => serve(),
+        Command::Ingest(a) => ingest::run(a, &cli.report),
+        Command::Growth(a) => growth::run(a, &cli.report),
     }
 }
 
@@ -46,7 +55,6 @@ fn serve() -> anyhow::Result<()> {
 }
 
 /// A multi-threaded runtime for the benchmark drivers.
-#[allow(dead_code)]
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -29,7 +29,7 @@ pub struct Stack {
     /// The server's MQTT topic prefix.
     pub prefix: String,
     server: Server,
-    broker: Option<Broker>,
+    _broker: Option<Broker>,
     _cluster: Cluster,
 }
 
@@ -69,7 +69,7 @@ impl Stack {
             mqtt_url,
             prefix,
             server,
-            broker,
+            _broker: broker,
             _cluster: cluster,
         };
         stack.wait_ready().await?;
@@ -95,14 +95,6 @@ impl Stack {
     /// The server's peak resident memory so far, in MiB (VmHWM).
     pub fn server_peak_rss_mib(&self) -> anyhow::Result<f64> {
         self.server.peak_rss_mib()
-    }
-
-    pub fn server_pid(&self) -> u32 {
-        self.server.child.id()
-    }
-
-    pub fn broker(&self) -> Option<&Broker> {
-        self.broker.as_ref()
     }
 
     /// A synchronous connection to the benchmark database (for seeding and baselines).
