@@ -37,7 +37,10 @@ pub async fn sustain<R>(
     beside: impl Future<Output = anyhow::Result<R>>,
     extra: u64,
 ) -> anyhow::Result<(Sustained, R)> {
-    let mqtt_url = stack.mqtt_url.as_deref().context("the stack runs no broker")?;
+    let mqtt_url = stack
+        .mqtt_url
+        .as_deref()
+        .context("the stack runs no broker")?;
     let opts = RunOptions {
         broker: SimBroker::parse(mqtt_url)?,
         prefix: stack.prefix.clone(),
@@ -114,7 +117,9 @@ impl Metrics {
     }
 
     pub async fn broker_dropped(&self) -> anyhow::Result<i64> {
-        Ok(self.value("mainspring_mqtt_broker_messages_dropped").await? as i64)
+        Ok(self
+            .value("mainspring_mqtt_broker_messages_dropped")
+            .await? as i64)
     }
 
     /// Wait until `expected` readings are stored since `before`, or nothing is stored

@@ -17,11 +17,22 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "mainspring-bench", about = "Mainspring's benchmark suite")]
 struct Cli {
-    /// Where results go (their section is replaced).
-    #[arg(long, global = true, default_value_os_t = report::default_path())]
-    report: PathBuf,
+    #[command(flatten)]
+    common: Common,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Settings every benchmark takes.
+#[derive(clap::Args)]
+pub struct Common {
+    /// Where results go (their section is replaced).
+    #[arg(long, global = true, default_value_os_t = report::default_path())]
+    pub report: PathBuf,
+    /// A PostgreSQL setting for the private server (`name=value`, repeatable), e.g.
+    /// `shared_preload_libraries=pg_stat_statements` to profile; reported with the figures.
+    #[arg(long = "pg-setting", global = true)]
+    pub pg_settings: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -40,8 +51,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve => serve(),
-        Command::Ingest(a) => ingest::run(a, &cli.report),
-        Command::Growth(a) => growth::run(a, &cli.report),
+        Command::Ingest(a) => ingest::run(a, &cli.common),
+        Command::Growth(a) => growth::run(a, &cli.common),
     }
 }
 

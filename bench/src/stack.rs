@@ -1,5 +1,5 @@
-//! The system under test, started privately for one benchmark run: a throwaway
-//! PostgreSQL, optionally a private Mosquitto (configured as the README asks for ingest),
+//! The system under test, started privately for one benchmark run: a throwaway but
+//! durable PostgreSQL (fsync and synchronous commit on, default settings otherwise), optionally a private Mosquitto (configured as the README asks for ingest),
 //! and the Mainspring server as a child process of this binary (`mainspring-bench
 //! serve`), so its resident memory is its own. Everything is removed on drop.
 
@@ -19,6 +19,8 @@ pub struct StackOptions {
     pub mqtt: bool,
     /// Further server settings (environment variables).
     pub env: Vec<(String, String)>,
+    /// Further PostgreSQL settings (`name=value`), e.g. for profiling.
+    pub pg_settings: Vec<String>,
 }
 
 pub struct Stack {
@@ -36,7 +38,9 @@ pub struct Stack {
 impl Stack {
     pub async fn start(opts: StackOptions) -> anyhow::Result<Stack> {
         eprintln!("bench: starting a private PostgreSQL …");
-        let cluster = Cluster::start_ephemeral("bench").context("cannot start PostgreSQL")?;
+        // durable, as in production: no figure may come from skipped flushes
+        let cluster = Cluster::start_ephemeral_durable("bench", &opts.pg_settings)
+            .context("cannot start PostgreSQL")?;
         create_database(&cluster.url("postgres"), "mainspring")?;
         let database_url = cluster.url("mainspring");
         let broker = if opts.mqtt {

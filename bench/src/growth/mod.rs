@@ -8,7 +8,6 @@ mod fill;
 mod queries;
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::ensure;
@@ -25,7 +24,11 @@ use crate::stack::{Stack, StackOptions};
 #[derive(Args, Clone)]
 pub struct GrowthArgs {
     /// Stored readings at each step.
-    #[arg(long, value_delimiter = ',', default_value = "1000000,10000000,100000000")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1000000,10000000,100000000"
+    )]
     pub sizes: Vec<u64>,
     #[arg(long, default_value_t = 10_000)]
     pub devices: usize,
@@ -52,7 +55,7 @@ struct Step {
 
 const PROFILE: &str = "compressor";
 
-pub fn run(args: GrowthArgs, report_path: &Path) -> anyhow::Result<()> {
+pub fn run(args: GrowthArgs, common: &crate::Common) -> anyhow::Result<()> {
     ensure!(
         args.rate > 0.0 && args.duration > 0.0 && args.devices > 0 && !args.sizes.is_empty(),
         "--rate, --duration, --devices and --sizes must be positive"
@@ -61,6 +64,7 @@ pub fn run(args: GrowthArgs, report_path: &Path) -> anyhow::Result<()> {
         let stack = Stack::start(StackOptions {
             mqtt: true,
             env: Vec::new(),
+            pg_settings: common.pg_settings.clone(),
         })
         .await?;
         let api = Api::new(&stack.base, &stack.key)?;
@@ -82,7 +86,15 @@ pub fn run(args: GrowthArgs, report_path: &Path) -> anyhow::Result<()> {
         fill::mark_rolled_up(&mut conn, now.duration_trunc(chrono::Duration::hours(1))?)?;
         // a short run makes every series of the fleet exist
         eprintln!("bench growth: warming up (every series gets its first readings)");
-        sustain(&stack, &load, period_s, Duration::from_secs(5), async { Ok(()) }, 0).await?;
+        sustain(
+            &stack,
+            &load,
+            period_s,
+            Duration::from_secs(5),
+            async { Ok(()) },
+            0,
+        )
+        .await?;
         let series = fill::series(&mut conn)?;
         let ids: Vec<i32> = series.iter().map(|s| s.id).collect();
         let mut cursor =
@@ -125,7 +137,7 @@ pub fn run(args: GrowthArgs, report_path: &Path) -> anyhow::Result<()> {
             );
             steps.push(step);
             // each step's figures are kept even if a later, larger step fails
-            report::write_section(report_path, "growth", &render(&args, &steps, &pg))?;
+            report::write_section(&common.report, "growth", &render(&args, &steps, &pg))?;
         }
         Ok(())
     })

@@ -11,7 +11,6 @@ mod probe;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
@@ -61,7 +60,7 @@ struct Step {
 
 const PROFILE: &str = "compressor";
 
-pub fn run(args: IngestArgs, report_path: &Path) -> anyhow::Result<()> {
+pub fn run(args: IngestArgs, common: &crate::Common) -> anyhow::Result<()> {
     ensure!(
         args.rate > 0.0 && args.duration > 0.0 && !args.devices.is_empty(),
         "--rate, --duration and --devices must be positive"
@@ -70,8 +69,11 @@ pub fn run(args: IngestArgs, report_path: &Path) -> anyhow::Result<()> {
     let mut steps = Vec::new();
     let mut pg = String::new();
     for &n in &args.devices {
-        eprintln!("bench ingest: {n} devices, {} readings/s offered", args.rate);
-        let (step, version) = rt.block_on(step(n, &args))?;
+        eprintln!(
+            "bench ingest: {n} devices, {} readings/s offered",
+            args.rate
+        );
+        let (step, version) = rt.block_on(step(n, &args, common))?;
         eprintln!(
             "bench ingest: {n} devices: {:.0} readings/s stored ({:.2} of COPY), p50 {:.0} ms, p99 {:.0} ms",
             step.ingest_per_s,
@@ -82,13 +84,18 @@ pub fn run(args: IngestArgs, report_path: &Path) -> anyhow::Result<()> {
         steps.push(step);
         pg = version;
     }
-    report::write_section(report_path, "ingest", &render(&args, &steps, &pg))
+    report::write_section(&common.report, "ingest", &render(&args, &steps, &pg))
 }
 
-async fn step(n: usize, args: &IngestArgs) -> anyhow::Result<(Step, String)> {
+async fn step(
+    n: usize,
+    args: &IngestArgs,
+    common: &crate::Common,
+) -> anyhow::Result<(Step, String)> {
     let stack = Stack::start(StackOptions {
         mqtt: true,
         env: Vec::new(),
+        pg_settings: common.pg_settings.clone(),
     })
     .await?;
     let mqtt_url = stack.mqtt_url.clone().expect("ingest runs a broker");
