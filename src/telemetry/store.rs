@@ -513,8 +513,9 @@ impl Committer {
     }
 }
 
-/// Move the staged rows into the readings; keep the latest value per series and mark
-/// hours already rolled up that got late readings. Returns the rows stored now.
+/// Move the staged rows into the readings and mark hours already rolled up that got
+/// late readings. Returns the rows stored now. (The latest value per series is read
+/// from the readings' index when asked for, not written here.)
 ///
 /// Redelivered readings are rare, so a plain INSERT is tried first (one index descent a
 /// row); only when it meets a stored reading does the batch go again with
@@ -543,12 +544,6 @@ fn move_staged_sql(on_conflict: &str) -> String {
             SELECT series_id, ts, value FROM ingest_staging
             {on_conflict}
             RETURNING series_id, ts, value
-        ), newest AS (
-            SELECT DISTINCT ON (series_id) series_id, ts, value FROM ins ORDER BY series_id, ts DESC
-        ), latest AS (
-            UPDATE telemetry.series s SET last_ts = n.ts, last_value = n.value
-            FROM newest n
-            WHERE s.id = n.series_id AND (s.last_ts IS NULL OR s.last_ts <= n.ts)
         ), late AS (
             INSERT INTO telemetry.rollup_dirty (series_id, hour)
             SELECT DISTINCT series_id, date_trunc('hour', ts, 'UTC') FROM ins
