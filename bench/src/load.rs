@@ -123,11 +123,12 @@ impl Metrics {
     }
 
     /// Wait until `expected` readings are stored since `before`, or nothing is stored
-    /// for 15 s; the count and when it last grew.
+    /// for 45 s (a server that lost its broker reconnects with backoff up to 30 s); the
+    /// count and when it last grew.
     async fn wait_stored(&self, before: u64, expected: u64) -> anyhow::Result<(u64, Instant)> {
         let mut last = self.stored().await? - before;
         let mut grew = Instant::now();
-        while last < expected && grew.elapsed() < Duration::from_secs(15) {
+        while last < expected && grew.elapsed() < Duration::from_secs(45) {
             tokio::time::sleep(Duration::from_millis(100)).await;
             let now = self.stored().await.context("reading /metrics")? - before;
             if now > last {

@@ -30,7 +30,7 @@ pub struct Stack {
     pub mqtt_url: Option<String>,
     /// The server's MQTT topic prefix.
     pub prefix: String,
-    server: Server,
+    server: Option<Server>,
     _broker: Option<Broker>,
     _cluster: Cluster,
 }
@@ -72,7 +72,7 @@ impl Stack {
             database_url,
             mqtt_url,
             prefix,
-            server,
+            server: Some(server),
             _broker: broker,
             _cluster: cluster,
         };
@@ -98,7 +98,16 @@ impl Stack {
 
     /// The server's peak resident memory so far, in MiB (VmHWM).
     pub fn server_peak_rss_mib(&self) -> anyhow::Result<f64> {
-        self.server.peak_rss_mib()
+        self.server
+            .as_ref()
+            .context("the server is stopped")?
+            .peak_rss_mib()
+    }
+
+    /// Stop the server (SIGTERM, then SIGKILL after 10 s), so a baseline measured next
+    /// has the database to itself.
+    pub fn stop_server(&mut self) {
+        self.server = None;
     }
 
     /// A synchronous connection to the benchmark database (for seeding and baselines).

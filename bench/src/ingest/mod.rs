@@ -92,7 +92,7 @@ async fn step(
     args: &IngestArgs,
     common: &crate::Common,
 ) -> anyhow::Result<(Step, String)> {
-    let stack = Stack::start(StackOptions {
+    let mut stack = Stack::start(StackOptions {
         mqtt: true,
         env: Vec::new(),
         pg_settings: common.pg_settings.clone(),
@@ -154,6 +154,7 @@ async fn step(
     let peak_rss_mib = stack.server_peak_rss_mib()?;
     let (latency_ms, no_ticket) = probe::latencies(&api, &sent, &asset_of).await?;
 
+    stack.stop_server();
     let mut conn = stack.connect()?;
     let version = report::postgres_version(&mut conn);
     let copied = tokio::task::spawn_blocking(move || baseline::copy_back(&mut conn)).await??;
