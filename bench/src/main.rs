@@ -57,6 +57,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn serve() -> anyhow::Result<()> {
+    // as `mainspring serve` does
+    mainspring::memory::limit_malloc_arenas();
     use mainspring::config::{Config, Sources};
     let config = Config::load(&Sources::from_process(None)?)?;
     mainspring::logging::init(&config);
