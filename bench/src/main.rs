@@ -7,6 +7,7 @@ mod growth;
 mod ingest;
 mod load;
 mod report;
+mod rest;
 mod stack;
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ enum Command {
     Serve,
     /// Sustained MQTT ingest at growing fleet sizes, beside a raw binary COPY.
     Ingest(ingest::IngestArgs),
+    /// REST latencies under open-loop load (oha) with 1,000,000 tickets, and the 90-day
+    /// forecast over 10,000 assets.
+    Rest(rest::Options),
     /// Ingest rate and query latency as stored telemetry grows (1M to 100M readings).
     Growth(growth::GrowthArgs),
 }
@@ -52,6 +56,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(),
         Command::Ingest(a) => ingest::run(a, &cli.common),
+        Command::Rest(o) => rest::run(o, &cli.common),
         Command::Growth(a) => growth::run(a, &cli.common),
     }
 }

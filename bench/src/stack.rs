@@ -104,6 +104,11 @@ impl Stack {
             .peak_rss_mib()
     }
 
+    /// The server's process id (0 once stopped).
+    pub fn server_pid(&self) -> u32 {
+        self.server.as_ref().map_or(0, |s| s.child.id())
+    }
+
     /// Stop the server (SIGTERM, then SIGKILL after 10 s), so a baseline measured next
     /// has the database to itself.
     pub fn stop_server(&mut self) {

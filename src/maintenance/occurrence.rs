@@ -187,7 +187,6 @@ impl CalendarTrigger {
         after: DateTime<Utc>,
         last_resolution: Option<DateTime<Utc>>,
     ) -> Option<Occurrences> {
-        self.validate().ok()?;
         // Wall-clock order equals instant order except that a fall-back repeats local
         // times; starting a day early and skipping what is not after `after` covers it.
         // Occurrences are whole minutes whatever the seconds of `after` (croner keeps
@@ -198,6 +197,7 @@ impl CalendarTrigger {
             .and_then(|t| t.with_nanosecond(0))
             .unwrap_or(start);
         let source = match self {
+            // parsing is the validation (and the dearest part of a cron occurrence)
             CalendarTrigger::Cron { expr } => LocalTimes::Cron {
                 cron: Box::new(parse_cron(expr).ok()?),
                 cursor: start,
@@ -209,6 +209,7 @@ impl CalendarTrigger {
                 at,
                 mode,
             } => {
+                self.validate().ok()?;
                 let (base, first_k) = match (mode, last_resolution) {
                     (IntervalMode::Floating, Some(done)) => (wall_clock::local(tz, done).date(), 1),
                     _ => (anchor, 0),

@@ -157,7 +157,8 @@ fn daily_usage(
         "SELECT x.asset_id, x.meter, f.read_at AS first_at, f.value AS first_value,
                 m.read_at AS last_at, m.value AS last_value
          FROM unnest($1::uuid[], $2::text[]) AS x(asset_id, meter)
-         JOIN asset_meters m ON m.asset_id = x.asset_id AND m.name = x.meter
+         -- a meter whose latest reading is older has none in the window: no probe
+         JOIN asset_meters m ON m.asset_id = x.asset_id AND m.name = x.meter AND m.read_at >= $3
          CROSS JOIN LATERAL (
              SELECT read_at, value FROM meter_readings r
              WHERE r.asset_id = x.asset_id AND r.meter = x.meter AND r.read_at >= $3
@@ -215,6 +216,46 @@ struct Held {
     shortage: Quantity,
 }
 
+fn floating(calendar: Option<&CalendarTrigger>) -> bool {
+    matches!(
+        calendar,
+        Some(CalendarTrigger::Interval {
+            mode: IntervalMode::Floating,
+            ..
+        })
+    )
+}
+
+/// The covered assets (indexes into the forecast's list) by model and by id, so each
+/// plan finds its own without looking at every asset.
+struct Coverage {
+    by_model: HashMap<ModelId, Vec<usize>>,
+    by_id: HashMap<AssetId, usize>,
+}
+
+impl Coverage {
+    fn of(assets: &[AssetRow]) -> Self {
+        let mut c = Coverage {
+            by_model: HashMap::new(),
+            by_id: HashMap::with_capacity(assets.len()),
+        };
+        for (i, a) in assets.iter().enumerate() {
+            c.by_model.entry(a.model_id).or_default().push(i);
+            c.by_id.insert(a.id, i);
+        }
+        c
+    }
+
+    /// The plan's assets, in the order of the list.
+    fn assets(&self, plan: &PlanRecord) -> &[usize] {
+        match (plan.asset_id, plan.model_id) {
+            (Some(id), _) => self.by_id.get(&id).map_or(&[], std::slice::from_ref),
+            (None, Some(m)) => self.by_model.get(&m).map_or(&[], Vec::as_slice),
+            _ => &[],
+        }
+    }
+}
+
 /// Per (plan, asset): when its latest ticket ended, and whether one is in work.
 type History = HashMap<(PlanId, AssetId), (Option<DateTime<Utc>>, bool)>;
 /// Per (plan, asset): since when the plan covers it, and the meter count (from, used).
@@ -254,13 +295,23 @@ pub fn forecast(
         });
     }
     let assets = covered_assets(conn, &plans)?;
+    // Only meter triggers and floating intervals project from the history (and meter
+    // triggers from their progress); fixed calendars, most plans, are due when they
+    // are due. Reading the history of those alone keeps years of closed calendar
+    // tickets out of every forecast.
+    let from_history: Vec<PlanId> = plans
+        .iter()
+        .filter(|p| p.meter.is_some() || floating(p.calendar().as_ref()))
+        .map(|p| p.id)
+        .collect();
     let history: History = diesel::sql_query(
         "SELECT plan_id, asset_id,
                 max(CASE WHEN status = 'cancelled' THEN closed_at ELSE resolved_at END)
                     FILTER (WHERE status IN ('resolved', 'closed', 'cancelled')) AS last_end,
                 coalesce(bool_or(status NOT IN ('resolved', 'closed', 'cancelled')), false) AS in_work
-         FROM tickets WHERE plan_id IS NOT NULL GROUP BY plan_id, asset_id",
+         FROM tickets WHERE plan_id = ANY($1) GROUP BY plan_id, asset_id",
     )
+    .bind::<Array<SqlUuid>, _>(&from_history)
     .load::<HistoryRow>(conn)?
     .into_iter()
     .map(|h| ((h.plan_id, h.asset_id), (h.last_end, h.in_work)))
@@ -281,7 +332,13 @@ pub fn forecast(
         .into_iter()
         .map(|(p, a, d, t, n)| ((p, a, d), (t, n)))
         .collect();
+    let metered: Vec<PlanId> = plans
+        .iter()
+        .filter(|p| p.meter.is_some())
+        .map(|p| p.id)
+        .collect();
     let progress: Progress = maintenance_schedule::table
+        .filter(maintenance_schedule::plan_id.eq_any(&metered))
         .select((
             maintenance_schedule::plan_id,
             maintenance_schedule::asset_id,
@@ -295,16 +352,16 @@ pub fn forecast(
         .collect();
 
     // which assets each plan covers, and which meters need an outlook
-    let covers = |plan: &PlanRecord, a: &AssetRow| match (plan.asset_id, plan.model_id) {
-        (Some(id), _) => id == a.id,
-        (None, Some(m)) => m == a.model_id,
-        _ => false,
-    };
+    let coverage = Coverage::of(&assets);
+    let zones: Vec<Tz> = assets
+        .iter()
+        .map(|a| a.time_zone.parse().unwrap_or(Tz::UTC))
+        .collect();
     let mut meter_pairs: Vec<(AssetId, String)> = Vec::new();
     for plan in &plans {
         if let Some(m) = &plan.meter {
-            for a in assets.iter().filter(|a| covers(plan, a)) {
-                meter_pairs.push((a.id, m.clone()));
+            for &ai in coverage.assets(plan) {
+                meter_pairs.push((assets[ai].id, m.clone()));
             }
         }
     }
@@ -314,26 +371,33 @@ pub fn forecast(
 
     let mut items: Vec<Item> = Vec::new();
     let mut truncated = false;
+    // per (plan, time zone): a plain plan's projection, a fixed calendar's occurrences
     let mut shared: HashMap<(PlanId, Tz), Vec<Due>> = HashMap::new();
+    let mut calendars: HashMap<(PlanId, Tz), Vec<DateTime<Utc>>> = HashMap::new();
     for (pi, plan) in plans.iter().enumerate() {
         let calendar = plan.calendar();
         let meter = plan.meter_trigger();
-        let plain = meter.is_none()
-            && !matches!(
-                calendar,
-                Some(CalendarTrigger::Interval {
-                    mode: IntervalMode::Floating,
-                    ..
-                })
-            );
-        for (ai, a) in assets.iter().enumerate().filter(|(_, a)| covers(plan, a)) {
-            let tz: Tz = a.time_zone.parse().unwrap_or(Tz::UTC);
+        let fixed = calendar.as_ref().filter(|c| !floating(Some(c)));
+        let plain = meter.is_none() && !floating(calendar.as_ref());
+        for &ai in coverage.assets(plan) {
+            let (a, tz) = (&assets[ai], zones[ai]);
             let (last_end, in_work) = history
                 .get(&(plan.id, a.id))
                 .copied()
                 .unwrap_or((None, false));
             let start = now.max(plan.starts_at).max(a.created_at);
+            let calendar_dues = match fixed {
+                // a fixed calendar ignores the last resolution
+                Some(c) if start == now => Some(
+                    calendars
+                        .entry((plan.id, tz))
+                        .or_insert_with(|| c.occurrences_between(tz, now, to, None))
+                        .as_slice(),
+                ),
+                _ => None,
+            };
             let outlook = PairOutlook {
+                calendar_dues,
                 calendar: calendar.as_ref(),
                 tz,
                 last_resolution: last_end,
@@ -375,13 +439,9 @@ pub fn forecast(
             }));
         }
     }
-    items.sort_by(|x, y| {
-        (x.due.at, plans[x.plan].id, assets[x.asset].id).cmp(&(
-            y.due.at,
-            plans[y.plan].id,
-            assets[y.asset].id,
-        ))
-    });
+    // due order, then plan and asset id: plans and assets are listed in id order, so
+    // their indexes sort the same (and each (plan, asset) is due at most once at a time)
+    items.sort_unstable_by_key(|i| (i.due.at, i.plan, i.asset));
 
     // stock: what each warehouse has available, and what opened tickets already hold
     let part_ids: Vec<PartId> = kits.values().flatten().map(|k| k.part_id).collect();
@@ -409,33 +469,19 @@ pub fn forecast(
             short.insert((h.ticket_id, h.part_id), h.shortage.0);
         }
     }
-    let lines: Vec<Vec<(Option<WarehouseId>, PartId, Decimal)>> = items
-        .iter()
-        .map(|i| match i.ticket {
-            // an opened ticket's kit is held by its reservations, not taken again
-            Some(_) => Vec::new(),
-            None => kits
-                .get(&plans[i.plan].id)
-                .map(|kit| {
-                    kit.iter()
-                        .map(|k| (assets[i.asset].warehouse_id, k.part_id, k.quantity))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-        .collect();
-    let covers = project::cover(&lines, &available);
-    for (item, cover) in items.iter_mut().zip(covers) {
-        match item.ticket {
-            Some((t, _)) => {
-                if let Some(kit) = kits.get(&plans[item.plan].id) {
-                    item.shortfall = kit
-                        .iter()
-                        .map(|k| short.get(&(t, k.part_id)).copied().unwrap_or_default())
-                        .collect();
-                }
-            }
-            None => item.shortfall = cover.into_iter().map(|c| c.shortfall).collect(),
+    // each kit line in due order: an opened ticket's kit is held by its reservations
+    // (short by what they lack), not taken again; the others take from what is left
+    let mut stock = project::Stock::new(&available);
+    for item in &mut items {
+        let Some(kit) = kits.get(&plans[item.plan].id) else {
+            continue;
+        };
+        let warehouse = assets[item.asset].warehouse_id;
+        for (k, shortfall) in kit.iter().zip(item.shortfall.iter_mut()) {
+            *shortfall = match item.ticket {
+                Some((t, _)) => short.get(&(t, k.part_id)).copied().unwrap_or_default(),
+                None => stock.take(warehouse, k.part_id, k.quantity).shortfall,
+            };
         }
     }
     Ok(Forecast {

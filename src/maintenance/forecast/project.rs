@@ -41,6 +41,9 @@ pub struct PairOutlook<'a> {
     /// A ticket of the plan for the asset is still in work: the meter count and a
     /// floating interval restart when it is resolved, assumed now.
     pub in_work: bool,
+    /// A fixed calendar's occurrences in the window, when the caller has them already
+    /// (they are the same for every asset in a time zone); worked out here otherwise.
+    pub calendar_dues: Option<&'a [DateTime<Utc>]>,
 }
 
 /// One projected occurrence.
@@ -65,15 +68,24 @@ pub fn project(p: &PairOutlook<'_>, now: DateTime<Utc>, to: DateTime<Utc>) -> Ve
         })
     );
     let meter = p.meter.filter(|m| m.per_day > 0.0 && m.every > 0.0);
+    // A fixed calendar (cron or fixed interval) does not move with the meter: its
+    // occurrences are listed once (working one out costs a cron parse) and walked; only
+    // a floating interval is asked afresh after each projected resolution.
+    let listed: Vec<DateTime<Utc>>;
+    let fixed: &[DateTime<Utc>] = match (p.calendar, p.calendar_dues) {
+        (Some(_), Some(dues)) if !floating => dues,
+        (Some(t), None) if !floating => {
+            listed = t.occurrences_between(p.tz, now, to, p.last_resolution);
+            &listed
+        }
+        _ => &[],
+    };
     if meter.is_none() && !floating {
         // the common case: a fixed calendar, no meter
-        return p
-            .calendar
-            .map(|c| c.occurrences_between(p.tz, now, to, p.last_resolution))
-            .unwrap_or_default()
-            .into_iter()
+        return fixed
+            .iter()
             .take(MAX_PER_PAIR)
-            .map(|at| Due {
+            .map(|&at| Due {
                 at,
                 trigger: PmTrigger::Calendar,
             })
@@ -88,13 +100,18 @@ pub fn project(p: &PairOutlook<'_>, now: DateTime<Utc>, to: DateTime<Utc>) -> Ve
         let left = if p.in_work { m.every } else { m.every - m.used };
         now + meter_days(left, m.per_day)
     });
+    let mut fixed = fixed.iter().copied().peekable();
     let mut after = now;
     let mut out = Vec::new();
     while out.len() < MAX_PER_PAIR {
-        let c = p
-            .calendar
-            .and_then(|t| t.next_after(p.tz, after, last_resolution))
-            .filter(|t| *t <= to);
+        let c = if floating {
+            p.calendar
+                .and_then(|t| t.next_after(p.tz, after, last_resolution))
+                .filter(|t| *t <= to)
+        } else {
+            while fixed.next_if(|t| *t <= after).is_some() {}
+            fixed.peek().copied()
+        };
         let m = meter_next.filter(|t| *t <= to);
         let due = match (c, m) {
             (Some(c), Some(m)) if m < c => Due {
@@ -131,43 +148,51 @@ pub struct Cover {
     pub shortfall: Decimal,
 }
 
-/// Cumulative cover in due order: each line takes from what the earlier occurrences
-/// left at its warehouse. `lines` are (warehouse, part, quantity) per occurrence, the
-/// occurrences already sorted by due time; lines without a warehouse are not covered.
-pub fn cover(
-    lines: &[Vec<(Option<WarehouseId>, PartId, Decimal)>],
-    available: &HashMap<(PartId, WarehouseId), Decimal>,
-) -> Vec<Vec<Cover>> {
-    let mut left: HashMap<(PartId, WarehouseId), Decimal> = HashMap::new();
-    lines
-        .iter()
-        .map(|occurrence| {
-            occurrence
-                .iter()
-                .map(|&(warehouse, part, quantity)| {
-                    let Some(w) = warehouse else {
-                        return Cover {
-                            covered: false,
-                            shortfall: quantity,
-                        };
-                    };
-                    let have = left.entry((part, w)).or_insert_with(|| {
-                        available
-                            .get(&(part, w))
-                            .copied()
-                            .unwrap_or_default()
-                            .max(Decimal::ZERO)
-                    });
-                    let taken = quantity.min(*have);
-                    *have -= taken;
-                    Cover {
-                        covered: taken == quantity,
-                        shortfall: quantity - taken,
-                    }
-                })
-                .collect()
-        })
-        .collect()
+/// Stock taken cumulatively in due order: each kit line, asked for in the order the
+/// occurrences fall due, takes from what the earlier ones left at its warehouse; lines
+/// without a warehouse are not covered.
+pub struct Stock<'a> {
+    available: &'a HashMap<(PartId, WarehouseId), Decimal>,
+    left: HashMap<(PartId, WarehouseId), Decimal>,
+}
+
+impl<'a> Stock<'a> {
+    /// Starting from what is available now, per (part, warehouse).
+    pub fn new(available: &'a HashMap<(PartId, WarehouseId), Decimal>) -> Self {
+        Stock {
+            available,
+            left: HashMap::new(),
+        }
+    }
+
+    /// Take `quantity` of `part` at `warehouse` for the next occurrence.
+    pub fn take(
+        &mut self,
+        warehouse: Option<WarehouseId>,
+        part: PartId,
+        quantity: Decimal,
+    ) -> Cover {
+        let Some(w) = warehouse else {
+            return Cover {
+                covered: false,
+                shortfall: quantity,
+            };
+        };
+        let available = self.available;
+        let have = self.left.entry((part, w)).or_insert_with(|| {
+            available
+                .get(&(part, w))
+                .copied()
+                .unwrap_or_default()
+                .max(Decimal::ZERO)
+        });
+        let taken = quantity.min(*have);
+        *have -= taken;
+        Cover {
+            covered: taken == quantity,
+            shortfall: quantity - taken,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +225,7 @@ mod tests {
             last_resolution: None,
             meter,
             in_work: false,
+            calendar_dues: None,
         }
     }
 
@@ -270,6 +296,33 @@ mod tests {
     }
 
     #[test]
+    fn a_cron_with_a_meter_is_the_same_from_a_shared_listing_of_its_occurrences() {
+        // every Monday 08:00 Berlin, or every 4 days of use, whichever comes first
+        let t = CalendarTrigger::cron("0 8 * * 1").unwrap();
+        let m = MeterOutlook {
+            every: 100.0,
+            used: 60.0,
+            per_day: 25.0,
+        };
+        let (from, to) = (utc(1, 1, 0), utc(3, 1, 0));
+        let alone = project(&outlook(Some(&t), Some(m)), from, to);
+        let listed = t.occurrences_between(Berlin, from, to, None);
+        let shared = project(
+            &PairOutlook {
+                calendar_dues: Some(&listed),
+                ..outlook(Some(&t), Some(m))
+            },
+            from,
+            to,
+        );
+        assert_eq!(alone, shared);
+        assert!(alone.iter().any(|d| d.trigger == PmTrigger::Calendar));
+        assert!(alone.iter().any(|d| d.trigger == PmTrigger::Meter));
+        // in due order, each once
+        assert!(alone.windows(2).all(|w| w[1].at > w[0].at));
+    }
+
+    #[test]
     fn a_floating_interval_counts_from_each_projected_resolution() {
         let t = weekly(IntervalMode::Floating);
         let m = MeterOutlook {
@@ -315,34 +368,37 @@ mod tests {
     fn stock_covers_occurrences_cumulatively_in_due_order() {
         let (p, w) = (PartId::new(), WarehouseId::new());
         let available = HashMap::from([((p, w), Decimal::from(3))]);
-        let two = vec![(Some(w), p, Decimal::from(2))];
-        let cover = cover(
-            &[two.clone(), two.clone(), two, vec![(None, p, Decimal::ONE)]],
-            &available,
-        );
+        let two = Decimal::from(2);
+        let mut stock = Stock::new(&available);
+        let cover = [
+            stock.take(Some(w), p, two),
+            stock.take(Some(w), p, two),
+            stock.take(Some(w), p, two),
+            stock.take(None, p, Decimal::ONE),
+        ];
         assert_eq!(
-            cover[0][0],
+            cover[0],
             Cover {
                 covered: true,
                 shortfall: Decimal::ZERO
             }
         );
         assert_eq!(
-            cover[1][0],
+            cover[1],
             Cover {
                 covered: false,
                 shortfall: Decimal::ONE
             }
         );
         assert_eq!(
-            cover[2][0],
+            cover[2],
             Cover {
                 covered: false,
                 shortfall: Decimal::from(2)
             }
         );
         assert_eq!(
-            cover[3][0],
+            cover[3],
             Cover {
                 covered: false,
                 shortfall: Decimal::ONE

@@ -2,7 +2,7 @@
 //! `GET /api/v1/schedule.ics` (the same occurrences as an iCalendar feed, reachable with
 //! an API key or a feed token in the URL). Every role reads.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use actix_web::dev::Payload;
 use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
@@ -164,8 +164,8 @@ fn occurrence(f: &Forecast, i: &Item) -> Occurrence {
 
 /// The parts demand of `items`, per part and warehouse, in SKU order.
 fn demand(f: &Forecast, items: &[&Item]) -> Vec<Demand> {
-    let mut sums: BTreeMap<(String, Option<WarehouseId>, PartId), (Decimal, Decimal)> =
-        BTreeMap::new();
+    // summed by ids (tens of thousands of kit lines), sorted by SKU once at the end
+    let mut sums: HashMap<(PartId, Option<WarehouseId>), (&str, Decimal, Decimal)> = HashMap::new();
     for i in items {
         let Some(kit) = f.kits.get(&f.plans[i.plan].id) else {
             continue;
@@ -176,22 +176,29 @@ fn demand(f: &Forecast, items: &[&Item]) -> Vec<Demand> {
                 .ticket
                 .and_then(|(t, _)| f.reserved.get(&(t, k.part_id)).copied())
                 .unwrap_or_default();
-            let e = sums
-                .entry((k.sku.clone(), warehouse, k.part_id))
-                .or_default();
-            e.0 += k.quantity;
-            e.1 += held;
+            let e = sums.entry((k.part_id, warehouse)).or_insert((
+                k.sku.as_str(),
+                Decimal::ZERO,
+                Decimal::ZERO,
+            ));
+            e.1 += k.quantity;
+            e.2 += held;
         }
     }
-    sums.into_iter()
-        .map(|((sku, warehouse_id, part_id), (quantity, reserved))| {
+    let mut lines: Vec<_> = sums.into_iter().collect();
+    lines.sort_unstable_by(|((pa, wa), (sa, ..)), ((pb, wb), (sb, ..))| {
+        (sa, wa, pa).cmp(&(sb, wb, pb))
+    });
+    lines
+        .into_iter()
+        .map(|((part_id, warehouse_id), (sku, quantity, reserved))| {
             let available = warehouse_id
                 .and_then(|w| f.available.get(&(part_id, w)).copied())
                 .unwrap_or_default()
                 .max(Decimal::ZERO);
             Demand {
                 part_id,
-                sku,
+                sku: sku.to_owned(),
                 warehouse_id,
                 quantity: Quantity(quantity),
                 reserved: Quantity(reserved),
