@@ -18,6 +18,7 @@ pub mod installed_base;
 pub mod inventory;
 pub mod logging;
 pub mod maintenance;
+pub mod memory;
 pub mod mqtt;
 pub mod rules;
 pub mod schema;

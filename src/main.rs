@@ -7,6 +7,7 @@ use mainspring::config::{Config, Sources};
 use mainspring::http::server::{serve, Database};
 
 fn main() {
+    mainspring::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
         print!("{}", mainspring::http::router::openapi_json());

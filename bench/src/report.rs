@@ -56,7 +56,10 @@ pub fn preamble(postgres_version: &str) -> String {
         "- Machine: {cpu}, {cores} cores, {mem_gib:.0} GiB RAM, {}",
         os()
     );
-    let _ = writeln!(s, "- PostgreSQL: {postgres_version}");
+    let _ = writeln!(
+        s,
+        "- PostgreSQL: {postgres_version}, durable (fsync, synchronous_commit and full_page_writes on), defaults otherwise"
+    );
     let _ = writeln!(s, "- Broker: {mosquitto}");
     let _ = writeln!(
         s,
@@ -94,7 +97,8 @@ pub fn write_section(path: &Path, name: &str, body: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-const HEADER: &str = "# Benchmarks\n\nWritten by `mainspring-bench` (see the README's Benchmarks section); each \
+const HEADER: &str =
+    "# Benchmarks\n\nWritten by `mainspring-bench` (see the README's Benchmarks section); each \
 section is replaced when its benchmark runs again.\n";
 
 /// The PostgreSQL server's version string, e.g. `PostgreSQL 15.19`.

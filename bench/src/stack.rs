@@ -1,5 +1,5 @@
-//! The system under test, started privately for one benchmark run: a throwaway
-//! PostgreSQL, optionally a private Mosquitto (configured as the README asks for ingest),
+//! The system under test, started privately for one benchmark run: a throwaway but
+//! durable PostgreSQL (fsync and synchronous commit on, default settings otherwise), optionally a private Mosquitto (configured as the README asks for ingest),
 //! and the Mainspring server as a child process of this binary (`mainspring-bench
 //! serve`), so its resident memory is its own. Everything is removed on drop.
 
@@ -19,6 +19,8 @@ pub struct StackOptions {
     pub mqtt: bool,
     /// Further server settings (environment variables).
     pub env: Vec<(String, String)>,
+    /// Further PostgreSQL settings (`name=value`), e.g. for profiling.
+    pub pg_settings: Vec<String>,
 }
 
 pub struct Stack {
@@ -28,15 +30,17 @@ pub struct Stack {
     pub mqtt_url: Option<String>,
     /// The server's MQTT topic prefix.
     pub prefix: String,
-    server: Server,
-    broker: Option<Broker>,
+    server: Option<Server>,
+    _broker: Option<Broker>,
     _cluster: Cluster,
 }
 
 impl Stack {
     pub async fn start(opts: StackOptions) -> anyhow::Result<Stack> {
         eprintln!("bench: starting a private PostgreSQL …");
-        let cluster = Cluster::start_ephemeral("bench").context("cannot start PostgreSQL")?;
+        // durable, as in production: no figure may come from skipped flushes
+        let cluster = Cluster::start_ephemeral_durable("bench", &opts.pg_settings)
+            .context("cannot start PostgreSQL")?;
         create_database(&cluster.url("postgres"), "mainspring")?;
         let database_url = cluster.url("mainspring");
         let broker = if opts.mqtt {
@@ -68,8 +72,8 @@ impl Stack {
             database_url,
             mqtt_url,
             prefix,
-            server,
-            broker,
+            server: Some(server),
+            _broker: broker,
             _cluster: cluster,
         };
         stack.wait_ready().await?;
@@ -94,15 +98,21 @@ impl Stack {
 
     /// The server's peak resident memory so far, in MiB (VmHWM).
     pub fn server_peak_rss_mib(&self) -> anyhow::Result<f64> {
-        self.server.peak_rss_mib()
+        self.server
+            .as_ref()
+            .context("the server is stopped")?
+            .peak_rss_mib()
     }
 
+    /// The server's process id (0 once stopped).
     pub fn server_pid(&self) -> u32 {
-        self.server.child.id()
+        self.server.as_ref().map_or(0, |s| s.child.id())
     }
 
-    pub fn broker(&self) -> Option<&Broker> {
-        self.broker.as_ref()
+    /// Stop the server (SIGTERM, then SIGKILL after 10 s), so a baseline measured next
+    /// has the database to itself.
+    pub fn stop_server(&mut self) {
+        self.server = None;
     }
 
     /// A synchronous connection to the benchmark database (for seeding and baselines).

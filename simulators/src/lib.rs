@@ -1,6 +1,7 @@
 //! `mainspring-sim`: a fleet of simulated devices speaking Mainspring's MQTT contract,
 //! with scenario files that inject faults and declare the outcome a server must show,
-//! REST registration of the fleet, and a steady-rate load generator for benchmarks.
+//! REST registration of the fleet, checks of a scenario's expected outcome against a
+//! server (`verify`), and a steady-rate load generator for benchmarks.
 //! Pure parts (signals, faults, payloads, scenarios, plans) are apart from I/O (`mqtt`,
 //! `register`, `run`).
 
@@ -18,3 +19,4 @@ pub mod run;
 pub mod scenario;
 pub mod signal;
 pub mod stats;
+pub mod verify;

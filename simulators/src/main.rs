@@ -11,8 +11,10 @@ use mainspring_sim::fleet;
 use mainspring_sim::mqtt::broker::{Broker, Tuning};
 use mainspring_sim::payload::TsFormat;
 use mainspring_sim::profile;
+use mainspring_sim::register::api::Api;
 use mainspring_sim::run::{self, RunOptions};
 use mainspring_sim::scenario::Scenario;
+use mainspring_sim::verify::run::run_and_verify;
 
 #[derive(Parser)]
 #[command(
@@ -108,6 +110,15 @@ struct RunArgs {
     /// Seconds to run (default: the scenario's run_s; without a scenario until Ctrl-C).
     #[arg(long)]
     duration: Option<f64>,
+    /// Check the scenario's [[expect]] entries through the REST API at run_s (needs
+    /// --register); exits non-zero naming every one that failed.
+    #[arg(
+        long,
+        requires = "register",
+        requires = "scenario",
+        conflicts_with = "duration"
+    )]
+    verify: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -208,8 +219,31 @@ async fn run_cmd(a: RunArgs) -> Result<()> {
         None => None,
     };
     let opts = options(&a.common, duration, period_s)?;
+    if a.verify {
+        return verify_cmd(&s, &opts).await;
+    }
     let summary = run::run(&s, &opts, "run").await?;
     println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+async fn verify_cmd(s: &Scenario, opts: &RunOptions) -> Result<()> {
+    let (url, key) = opts
+        .register
+        .clone()
+        .context("--verify needs --register and --key")?;
+    let api = Api::new(&url, &key)?;
+    let verified = run_and_verify(s, opts, &api, Duration::from_secs(30)).await?;
+    println!("{}", serde_json::to_string(&verified.summary)?);
+    eprint!("{}", verified.report);
+    if !verified.report.passed() {
+        bail!(
+            "scenario {}: {} of {} expectations failed",
+            s.name,
+            verified.report.failures().count(),
+            verified.report.checks.len()
+        );
+    }
     Ok(())
 }
 

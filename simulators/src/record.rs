@@ -1,7 +1,7 @@
 //! `--record FILE`: one JSON line per telemetry publish handed to the broker
-//! (`{"device_id", "malformed", "payload"}`, the payload as text with invalid UTF-8
-//! replaced), so a test can tell which readings a device sent, e.g. to check that each
-//! distinct one was stored exactly once.
+//! (`{"device_id", "malformed", "payload", "sent_at"}`, the payload as text with invalid
+//! UTF-8 replaced), so a test can tell which readings a device sent and when, e.g. to
+//! check that each distinct one the server accepts was stored exactly once.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,6 +17,9 @@ pub struct Record {
     pub device_id: String,
     pub malformed: bool,
     pub payload: String,
+    /// When it was handed to the broker (absent in files of older versions).
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 pub struct Recorder(Mutex<BufWriter<File>>);
@@ -31,6 +35,7 @@ impl Recorder {
             device_id: device_id.to_owned(),
             malformed,
             payload: String::from_utf8_lossy(payload).into_owned(),
+            sent_at: Some(Utc::now()),
         };
         let mut w = self.0.lock().expect("recorder");
         // A full disk must not stop the fleet; the summary still counts everything.
@@ -71,13 +76,15 @@ mod tests {
         let back = read(&path).unwrap();
         assert_eq!(back.len(), 2);
         assert_eq!(
-            back[0],
-            Record {
-                device_id: "d-1".into(),
-                malformed: false,
-                payload: r#"{"seq":1}"#.into()
-            }
+            (
+                back[0].device_id.as_str(),
+                back[0].malformed,
+                back[0].payload.as_str()
+            ),
+            ("d-1", false, r#"{"seq":1}"#)
         );
+        let sent = back[0].sent_at.expect("the time it was sent");
+        assert!((Utc::now() - sent).num_seconds().abs() < 60);
         assert!(back[1].malformed);
         assert_eq!(back[1].payload, "{\u{fffd}");
     }

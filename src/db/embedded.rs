@@ -31,7 +31,7 @@ pub struct Cluster {
 impl Cluster {
     /// Start (creating it on first use) the persistent cluster kept under `root`.
     pub fn start_persistent(root: &Path) -> anyhow::Result<Self> {
-        Self::start(root, false)
+        Self::start(root, false, true, &[])
     }
 
     /// Start a throwaway cluster in a new folder under the system's temporary folder.
@@ -42,12 +42,31 @@ impl Cluster {
             std::process::id(),
             uuid::Uuid::now_v7().simple()
         ));
-        let cluster = Self::start(&root, true)?;
+        let cluster = Self::start(&root, true, false, &[])?;
         cluster.spawn_watchdog();
         Ok(cluster)
     }
 
-    fn start(root: &Path, ephemeral: bool) -> anyhow::Result<Self> {
+    /// A throwaway cluster that is nevertheless as durable as a production one (fsync,
+    /// synchronous commit and full-page writes on), with further `name=value` settings:
+    /// for benchmarks, whose figures must not come from skipped flushes.
+    pub fn start_ephemeral_durable(label: &str, settings: &[String]) -> anyhow::Result<Self> {
+        let root = std::env::temp_dir().join(format!(
+            "mainspring-{label}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        ));
+        let cluster = Self::start(&root, true, true, settings)?;
+        cluster.spawn_watchdog();
+        Ok(cluster)
+    }
+
+    fn start(
+        root: &Path,
+        ephemeral: bool,
+        durable: bool,
+        settings: &[String],
+    ) -> anyhow::Result<Self> {
         let bin_dir = ensure_binaries()?;
         let as_root = running_as_root();
         fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
@@ -109,8 +128,11 @@ impl Cluster {
                 "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' \
                  -c max_connections=300"
             );
-            if ephemeral {
+            if !durable {
                 options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            }
+            for setting in settings {
+                options.push_str(&format!(" -c {setting}"));
             }
             let out = pg_command(&bin_dir, "pg_ctl")
                 .arg("-D")

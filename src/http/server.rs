@@ -135,12 +135,13 @@ pub fn spawn_housekeeping(db: Db) {
 /// readings waiting for their allowed lateness.
 pub const RULES_TICK: Duration = Duration::from_secs(5);
 
-/// The rules' periodic work (with the `ingest` role). A failing run logs and continues;
-/// several instances may run it (the silence check takes an advisory lock, the flush
-/// skips locked rows).
-pub fn spawn_rules(db: Db) {
+/// The rules' periodic work (with the `ingest` role), every `every` ([`RULES_TICK`] in
+/// `serve`). A failing run logs and continues; several instances may run it (the
+/// silence check takes an advisory lock, the flush skips locked rows). Runs until the
+/// runtime stops or the returned handle is aborted.
+pub fn spawn_rules(db: Db, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(RULES_TICK);
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -162,7 +163,7 @@ pub fn spawn_rules(db: Db) {
                 Err(e) => tracing::warn!(error = %e, "threshold rule flush failed; will retry"),
             }
         }
-    });
+    })
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -218,7 +219,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         None
     };
     if config.roles.ingest {
-        spawn_rules(pool.clone());
+        spawn_rules(pool.clone(), RULES_TICK);
     }
     if config.roles.http {
         let state = state_with(&config, pool, database.cluster.is_some(), metrics, ingest);

@@ -60,6 +60,15 @@ pub fn on_status(
     silence::on_status(conn, device, asset, online, at)
 }
 
+/// Of these assets, the ones an active "no data" rule with `offline_status` covers (by
+/// asset or by model): only their status changes need [`on_status`].
+pub fn offline_rule_assets(
+    conn: &mut PgConnection,
+    assets: &[AssetId],
+) -> AppResult<std::collections::HashSet<AssetId>> {
+    silence::offline_rule_assets(conn, assets)
+}
+
 /// periodic: "no data" rules for devices silent for N seconds; returns tickets opened
 pub fn check_silence(conn: &mut PgConnection, now: DateTime<Utc>) -> AppResult<usize> {
     silence::check_silence(conn, now)

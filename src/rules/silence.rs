@@ -148,6 +148,26 @@ fn settle(
 }
 
 /// See [`super::on_status`].
+/// See [`super::offline_rule_assets`].
+pub fn offline_rule_assets(
+    conn: &mut PgConnection,
+    assets: &[AssetId],
+) -> AppResult<std::collections::HashSet<AssetId>> {
+    #[derive(QueryableByName)]
+    struct Covered {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: AssetId,
+    }
+    let rows: Vec<Covered> = diesel::sql_query(
+        "SELECT a.id FROM assets a WHERE a.id = ANY($1) AND EXISTS (
+             SELECT 1 FROM rules r WHERE r.active AND r.kind = 'no_data' AND r.offline_status
+               AND (r.asset_id = a.id OR r.model_id = a.model_id))",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(assets)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 pub fn on_status(
     conn: &mut PgConnection,
     device: DeviceRecordId,

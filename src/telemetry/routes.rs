@@ -347,9 +347,13 @@ pub async fn latest(
                 return Err(AppError::not_found("asset", id));
             }
             let items: Vec<LatestValue> = diesel::sql_query(
-                "SELECT d.device_id, s.metric, s.last_ts AS ts, s.last_value AS value
+                "SELECT d.device_id, s.metric, r.ts, r.value
                  FROM devices d JOIN telemetry.series s ON s.device_id = d.id
-                 WHERE d.asset_id = $1 AND s.last_ts IS NOT NULL
+                 CROSS JOIN LATERAL (
+                     SELECT ts, value FROM telemetry.readings
+                     WHERE series_id = s.id ORDER BY ts DESC LIMIT 1
+                 ) r
+                 WHERE d.asset_id = $1
                  ORDER BY d.device_id, s.metric",
             )
             .bind::<Uuid, _>(id)

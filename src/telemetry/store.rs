@@ -84,27 +84,36 @@ struct DeviceRef {
 }
 
 /// The small integer key of each (device, metric): cached, as series never change.
+/// Compact, as a large fleet has hundreds of thousands of series: metric names are
+/// shared between devices, and a device's few series sit in a short list.
 #[derive(Default)]
 pub struct SeriesCache {
-    by_device: HashMap<DeviceRecordId, HashMap<Arc<str>, i32>>,
-    by_id: HashMap<i32, (DeviceRecordId, Arc<str>)>,
+    by_device: HashMap<DeviceRecordId, Vec<(Arc<str>, i32)>>,
+    metrics: HashSet<Arc<str>>,
 }
 
 impl SeriesCache {
     fn get(&self, device: DeviceRecordId, metric: &str) -> Option<i32> {
         self.by_device
-            .get(&device)
-            .and_then(|m| m.get(metric))
-            .copied()
+            .get(&device)?
+            .iter()
+            .find(|(m, _)| &**m == metric)
+            .map(|(_, id)| *id)
     }
 
     fn insert(&mut self, id: i32, device: DeviceRecordId, metric: &str) {
-        let metric: Arc<str> = Arc::from(metric);
-        self.by_device
-            .entry(device)
-            .or_default()
-            .insert(metric.clone(), id);
-        self.by_id.insert(id, (device, metric));
+        let metric = match self.metrics.get(metric) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared: Arc<str> = Arc::from(metric);
+                self.metrics.insert(shared.clone());
+                shared
+            }
+        };
+        let series = self.by_device.entry(device).or_default();
+        if !series.iter().any(|(m, _)| *m == metric) {
+            series.push((metric, id));
+        }
     }
 }
 
@@ -383,24 +392,7 @@ impl Committer {
         }
 
         // online / offline: idempotent, only a change is reported
-        for (device, online, at) in statuses {
-            let changed: Vec<Changed> = diesel::sql_query(
-                "UPDATE telemetry.device_state SET online = $2, status_at = $3
-                 WHERE device_id = $1 AND online IS DISTINCT FROM $2 RETURNING device_id",
-            )
-            .bind::<Uuid, _>(device.id)
-            .bind::<Bool, _>(online)
-            .bind::<Timestamptz, _>(at)
-            .load(conn)?;
-            if !changed.is_empty() {
-                out.status_changes.push(StatusChange {
-                    device: changed[0].device_id,
-                    asset: device.asset,
-                    online,
-                    at,
-                });
-            }
-        }
+        out.status_changes = apply_statuses(conn, &statuses)?;
 
         // meters fed by telemetry (downsampled)
         self.meters
@@ -417,9 +409,26 @@ impl Committer {
                     "rules evaluation failed for a batch; its readings are stored");
             }
         }
-        for c in &out.status_changes {
-            if let Err(e) = crate::rules::on_status(conn, c.device, c.asset, c.online, c.at) {
-                tracing::error!(error = %e, device = %c.device, "rules failed on a status change");
+        if !out.status_changes.is_empty() {
+            // a fleet reconnecting sends a status per device: only the assets an
+            // offline rule covers go through the rules, found in one query
+            let assets: Vec<AssetId> = out.status_changes.iter().map(|c| c.asset).collect();
+            match crate::rules::offline_rule_assets(conn, &assets) {
+                Ok(covered) => {
+                    for c in out
+                        .status_changes
+                        .iter()
+                        .filter(|c| covered.contains(&c.asset))
+                    {
+                        if let Err(e) =
+                            crate::rules::on_status(conn, c.device, c.asset, c.online, c.at)
+                        {
+                            tracing::error!(error = %e, device = %c.device,
+                                "rules failed on a status change");
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "rules failed on status changes"),
             }
         }
 
@@ -513,8 +522,9 @@ impl Committer {
     }
 }
 
-/// Move the staged rows into the readings; keep the latest value per series and mark
-/// hours already rolled up that got late readings. Returns the rows stored now.
+/// Move the staged rows into the readings and mark hours already rolled up that got
+/// late readings. Returns the rows stored now. (The latest value per series is read
+/// from the readings' index when asked for, not written here.)
 ///
 /// Redelivered readings are rare, so a plain INSERT is tried first (one index descent a
 /// row); only when it meets a stored reading does the batch go again with
@@ -543,12 +553,6 @@ fn move_staged_sql(on_conflict: &str) -> String {
             SELECT series_id, ts, value FROM ingest_staging
             {on_conflict}
             RETURNING series_id, ts, value
-        ), newest AS (
-            SELECT DISTINCT ON (series_id) series_id, ts, value FROM ins ORDER BY series_id, ts DESC
-        ), latest AS (
-            UPDATE telemetry.series s SET last_ts = n.ts, last_value = n.value
-            FROM newest n
-            WHERE s.id = n.series_id AND (s.last_ts IS NULL OR s.last_ts <= n.ts)
         ), late AS (
             INSERT INTO telemetry.rollup_dirty (series_id, hour)
             SELECT DISTINCT series_id, date_trunc('hour', ts, 'UTC') FROM ins
@@ -557,6 +561,51 @@ fn move_staged_sql(on_conflict: &str) -> String {
         )
         SELECT series_id, ts, value FROM ins"
     )
+}
+
+/// Apply online/offline statuses in one statement per round: round k holds each
+/// device's k-th status of the batch, so several statuses of one device keep their
+/// order (a fleet reconnecting sends one per device: one round). Returns the changes.
+fn apply_statuses(
+    conn: &mut PgConnection,
+    statuses: &[(DeviceRef, bool, DateTime<Utc>)],
+) -> QueryResult<Vec<StatusChange>> {
+    let mut rounds: Vec<Vec<&(DeviceRef, bool, DateTime<Utc>)>> = Vec::new();
+    let mut seen: HashMap<DeviceRecordId, usize> = HashMap::new();
+    for s in statuses {
+        let k = seen.entry(s.0.id).or_insert(0);
+        if rounds.len() <= *k {
+            rounds.push(Vec::new());
+        }
+        rounds[*k].push(s);
+        *k += 1;
+    }
+    let mut changes = Vec::new();
+    for round in rounds {
+        let ids: Vec<DeviceRecordId> = round.iter().map(|s| s.0.id).collect();
+        let online: Vec<bool> = round.iter().map(|s| s.1).collect();
+        let at: Vec<DateTime<Utc>> = round.iter().map(|s| s.2).collect();
+        let changed: Vec<Changed> = diesel::sql_query(
+            "UPDATE telemetry.device_state s SET online = v.online, status_at = v.at
+             FROM unnest($1::uuid[], $2::bool[], $3::timestamptz[]) AS v(device_id, online, at)
+             WHERE s.device_id = v.device_id AND s.online IS DISTINCT FROM v.online
+             RETURNING s.device_id",
+        )
+        .bind::<Array<Uuid>, _>(&ids)
+        .bind::<Array<Bool>, _>(&online)
+        .bind::<Array<Timestamptz>, _>(&at)
+        .load(conn)?;
+        let changed: HashSet<DeviceRecordId> = changed.into_iter().map(|c| c.device_id).collect();
+        changes.extend(round.iter().filter(|s| changed.contains(&s.0.id)).map(
+            |(device, online, at)| StatusChange {
+                device: device.id,
+                asset: device.asset,
+                online: *online,
+                at: *at,
+            },
+        ));
+    }
+    Ok(changes)
 }
 
 fn load_devices(

@@ -27,6 +27,8 @@ mod rules_mqtt;
 mod rules_nodata;
 mod rules_support;
 mod rules_tickets;
+mod scenarios;
+mod scenarios_support;
 mod scheduler;
 mod schema;
 mod sites;

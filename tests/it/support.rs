@@ -174,6 +174,8 @@ pub struct TestApp {
     /// The MQTT topic prefix of this app's ingest.
     pub prefix: String,
     pub mqtt_url: String,
+    /// The rules' periodic work (silence, idle flush), when started.
+    rules: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -183,16 +185,29 @@ impl TestApp {
 
     /// A server with these settings (environment variable names) besides the defaults.
     pub async fn start_with(settings: &[(&str, &str)]) -> TestApp {
-        Self::start_inner(settings, false).await
+        Self::start_inner(settings, false, None).await
     }
 
     /// A server that also runs telemetry ingest from the test broker, under its own
     /// topic prefix (`self.prefix`) and client id.
     pub async fn start_ingest(settings: &[(&str, &str)]) -> TestApp {
-        Self::start_inner(settings, true).await
+        Self::start_inner(settings, true, None).await
     }
 
-    async fn start_inner(settings: &[(&str, &str)], ingest: bool) -> TestApp {
+    /// The whole telemetry side as `serve` runs it: ingest, and the rules' periodic
+    /// work ("no data" silence, the idle flush) every `rules_tick` instead of 5 s.
+    pub async fn start_ingest_and_rules(
+        settings: &[(&str, &str)],
+        rules_tick: std::time::Duration,
+    ) -> TestApp {
+        Self::start_inner(settings, true, Some(rules_tick)).await
+    }
+
+    async fn start_inner(
+        settings: &[(&str, &str)],
+        ingest: bool,
+        rules_tick: Option<std::time::Duration>,
+    ) -> TestApp {
         if let Ok(filter) = std::env::var("TEST_LOG") {
             // logs of the servers under test, e.g. TEST_LOG=mainspring=debug
             let _ = tracing_subscriber::fmt()
@@ -226,6 +241,8 @@ impl TestApp {
         }
         let config = Config::load(&Sources::from_maps(env, Default::default())).unwrap();
         let db = Db::connect(&database_url, 8).expect("pool");
+        let rules =
+            rules_tick.map(|every| mainspring::http::server::spawn_rules(db.clone(), every));
         let metrics = mainspring::http::metrics::Metrics::new();
         let status = if ingest {
             let started = mainspring::telemetry::ingest::start(
@@ -261,6 +278,7 @@ impl TestApp {
             handle,
             prefix,
             mqtt_url,
+            rules,
         }
     }
 
@@ -375,6 +393,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(rules) = &self.rules {
+            rules.abort();
+        }
         let handle = self.handle.clone();
         actix_web::rt::spawn(async move { handle.stop(false).await });
         // a separate thread: drop may run inside the async runtime

@@ -68,13 +68,15 @@ pub struct Single {
     pub rss_mib: f64,
 }
 
-pub fn run(report: &Path, o: Options) -> anyhow::Result<()> {
+pub fn run(o: Options, common: &crate::Common) -> anyhow::Result<()> {
+    let report = common.report.as_path();
     let oha = oha::find()?;
     let oha_version = oha::version(&oha);
     crate::runtime()?.block_on(async move {
         let stack = Stack::start(StackOptions {
             mqtt: false,
             env: vec![("MAINSPRING_ROLES".into(), "http".into())],
+            pg_settings: common.pg_settings.clone(),
         })
         .await?;
         let mut conn = stack.connect()?;

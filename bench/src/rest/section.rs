@@ -58,7 +58,7 @@ pub fn render(i: &Inputs<'_>) -> String {
         out,
         "- Server: `mainspring-bench serve` (release build, default pool and HTTP workers), \
          HTTP role only so no scheduler tick runs during the measurements; a private \
-         PostgreSQL cluster with fsync off (the benchmark measures the application, not the disk)"
+         PostgreSQL cluster, durable as in production (fsync and synchronous commit on)"
     );
     let _ = writeln!(
         out,

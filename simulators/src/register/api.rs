@@ -115,10 +115,16 @@ impl Api {
     }
 
     pub async fn get(&self, path: &str) -> Result<Value> {
+        self.get_query(path, &[]).await
+    }
+
+    /// A GET with query parameters.
+    pub async fn get_query(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
         let resp = self
             .http
             .get(self.url(path))
             .bearer_auth(&self.key)
+            .query(query)
             .send()
             .await?;
         Self::check(resp).await

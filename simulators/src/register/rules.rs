@@ -1,6 +1,6 @@
 //! The scenario's rules through `POST /api/v1/rules`, in the server's vocabulary: a
 //! range (`outside`/`inside`) sends `low`/`high`, a clear threshold becomes the
-//! `hysteresis`, durations are whole seconds, `silent_s`/`on_offline` are the server's
+//! `hysteresis`, durations (and the allowed lateness) are whole seconds, `silent_s`/`on_offline` are the server's
 //! `silence_s`/`offline_status`. Existing rules are found by name and left alone.
 
 use anyhow::Result;
@@ -35,6 +35,9 @@ pub fn body(r: &RuleSpec, model_id: Option<&str>, asset_id: Option<&str>) -> Val
             b.insert("duration_s".into(), json!(r.duration_s.round() as i64));
             if let (Some(clear), Some(t), false) = (r.clear_threshold, r.threshold, range) {
                 b.insert("hysteresis".into(), json!((t - clear).abs()));
+            }
+            if let Some(l) = r.allowed_lateness_s {
+                b.insert("allowed_lateness_s".into(), json!(l.round() as i64));
             }
         }
         RuleKind::NoData => {
@@ -106,6 +109,7 @@ mod tests {
                threshold = 95.0
                duration_s = 10
                clear_threshold = 90.0
+               allowed_lateness_s = 5
                severity = "critical"
                asset_status = "degraded"
                title = "{asset} too hot""#,
@@ -114,7 +118,7 @@ mod tests {
         assert_eq!(
             b,
             json!({"name": "Hot", "model_id": "m-1", "kind": "threshold", "metric": "temperature_c",
-                   "condition": ">", "threshold": 95.0, "duration_s": 10, "hysteresis": 5.0,
+                   "condition": ">", "threshold": 95.0, "duration_s": 10, "hysteresis": 5.0, "allowed_lateness_s": 5,
                    "severity": "critical", "title_template": "{asset} too hot", "asset_status": "degraded"})
         );
     }

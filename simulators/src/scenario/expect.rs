@@ -12,13 +12,18 @@ pub enum TicketSource {
     Offline,
 }
 
-/// Dead-letter reasons, one per kind of bad input in the contract.
+/// Dead-letter reasons a fleet can cause, in the server's vocabulary (`reason` of
+/// `/api/v1/dead-letters`): truncated or non-UTF-8 JSON, JSON that is no message, a bad
+/// value, a `ts` outside the accepted window, a payload above 256 KiB, a device the
+/// server does not know or has deactivated.
 pub const DEAD_LETTER_REASONS: &[&str] = &[
     "malformed_json",
+    "bad_message",
     "bad_value",
-    "bad_timestamp",
-    "oversize",
+    "timestamp_out_of_window",
+    "oversized",
     "unknown_device",
+    "inactive_device",
 ];
 
 fn one() -> u32 {

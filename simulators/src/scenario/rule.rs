@@ -64,6 +64,11 @@ pub struct RuleSpec {
     /// The value at which the condition clears (hysteresis).
     #[serde(default)]
     pub clear_threshold: Option<f64>,
+    /// How far behind the newest reading (device time) a reading may arrive and still
+    /// count; the server's default (30 s) when absent. A breach is decided this long
+    /// after its reading, so short scenarios set a few seconds.
+    #[serde(default)]
+    pub allowed_lateness_s: Option<f64>,
     /// `no_data`: silent this many seconds.
     #[serde(default)]
     pub silent_s: Option<f64>,

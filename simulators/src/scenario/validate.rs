@@ -13,6 +13,9 @@ use crate::profile::{self, Profile};
 /// The largest fleet a scenario may declare.
 pub const MAX_DEVICES: usize = 1_000_000;
 
+/// The server's limit for a rule's allowed lateness, in seconds.
+const MAX_LATENESS_S: f64 = 3600.0;
+
 pub fn problems(s: &Scenario) -> Vec<String> {
     let mut p = Vec::new();
     fleet(s, &mut p);
@@ -215,9 +218,13 @@ fn rules(s: &Scenario, profiles: &[Option<&'static Profile>], p: &mut Vec<String
         match r.kind {
             RuleKind::Threshold => threshold_rule(r, &scoped, &at, p),
             RuleKind::NoData => {
-                if r.metric.is_some() || r.condition.is_some() || r.threshold.is_some() {
+                if r.metric.is_some()
+                    || r.condition.is_some()
+                    || r.threshold.is_some()
+                    || r.allowed_lateness_s.is_some()
+                {
                     p.push(format!(
-                        "{at}: a no_data rule has no metric, condition or threshold"
+                        "{at}: a no_data rule has no metric, condition, threshold or allowed_lateness_s"
                     ));
                 }
                 match r.silent_s {
@@ -259,6 +266,13 @@ fn threshold_rule(r: &RuleSpec, scoped: &[&'static Profile], at: &str, p: &mut V
     }
     if r.duration_s < 0.0 || !r.duration_s.is_finite() {
         p.push(format!("{at}: duration_s must not be negative"));
+    }
+    if let Some(l) = r.allowed_lateness_s {
+        if !(0.0..=MAX_LATENESS_S).contains(&l) {
+            p.push(format!(
+                "{at}: allowed_lateness_s must be 0 to {MAX_LATENESS_S}"
+            ));
+        }
     }
 }
 
