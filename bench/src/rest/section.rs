@@ -182,11 +182,10 @@ Left:
 - The forecast is computed whole for every request and every page (nothing is cached
   between requests); its PostgreSQL time is now mostly the meter usage (one index probe
   per metered (asset, meter) with readings, ~5,500 here: ~40 ms) and the history (~30 ms).
-- Memory: the peak is the forecast's ~40 MB of short-lived allocations times glibc's
+- Memory: the forecast makes ~40 MB of short-lived allocations; with glibc's default
   per-thread malloc arenas (up to 16 on 2 cores) on the blocking threads that run
-  queries: the forecast run pushes the server past 200 MiB. Locally, 20 s of forecasts
-  at 2/s took it to 388 MiB, and to 133 MiB with `MALLOC_ARENA_MAX=2`; capping arenas
-  (or another allocator) is a process-wide choice not made here.
+  queries, the server reached 388–408 MiB. The binaries now cap arenas at two
+  (`src/memory.rs`, `MALLOC_ARENA_MAX` overrides), which keeps the peak under 100 MiB.
 - The CPU column shows how much of the machine each run had. At 500 requests/s the
   server and PostgreSQL together use about a quarter of the two cores and oha a few
   percent, so the ticket lists meet p99 < 20 ms with margin even beside other work;
