@@ -5,17 +5,8 @@
 //! also catch up on them).
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use diesel::pg::CopyFormat;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamptz};
-
-diesel::table! {
-    telemetry.readings (series_id, ts) {
-        series_id -> Int4,
-        ts -> Timestamptz,
-        value -> Float8,
-    }
-}
 
 const CHUNK: usize = 1_000_000;
 
@@ -102,14 +93,7 @@ pub fn fill(
 }
 
 fn copy(conn: &mut PgConnection, rows: &[(i32, DateTime<Utc>, f64)]) -> anyhow::Result<()> {
-    let data = mainspring::telemetry::copy::encode(rows);
-    diesel::copy_from(readings::table)
-        .from_raw_data(readings::table, |w| {
-            w.write_all(&data)
-                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-        })
-        .with_format(CopyFormat::Binary)
-        .execute(conn)?;
+    mainspring::telemetry::copy::into_readings(conn, rows)?;
     Ok(())
 }
 

@@ -4,17 +4,8 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use diesel::pg::CopyFormat;
 use diesel::prelude::*;
 use diesel::sql_types::{Float8, Integer, Timestamptz};
-
-diesel::table! {
-    telemetry.readings (series_id, ts) {
-        series_id -> Int4,
-        ts -> Timestamptz,
-        value -> Float8,
-    }
-}
 
 #[derive(QueryableByName)]
 struct Row {
@@ -50,14 +41,7 @@ pub fn copy_back(conn: &mut PgConnection) -> anyhow::Result<Copied> {
     diesel::sql_query("TRUNCATE telemetry.readings").execute(conn)?;
     diesel::sql_query("CHECKPOINT").execute(conn)?;
     let started = Instant::now();
-    let data = mainspring::telemetry::copy::encode(&rows);
-    let n = diesel::copy_from(readings::table)
-        .from_raw_data(readings::table, |w| {
-            w.write_all(&data)
-                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-        })
-        .with_format(CopyFormat::Binary)
-        .execute(conn)?;
+    let n = mainspring::telemetry::copy::into_readings(conn, &rows)?;
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(n == rows.len(), "COPY stored {n} of {} rows", rows.len());
     Ok(Copied { rows: n, seconds })
