@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use mainspring_sim::mqtt::broker::{Broker as SimBroker, Tuning};
+use mainspring_sim::mqtt::broker::Broker as SimBroker;
 use mainspring_sim::run::{self, RunOptions};
 use mainspring_sim::scenario::Scenario;
 
@@ -42,17 +42,10 @@ pub async fn sustain<R>(
         .as_deref()
         .context("the stack runs no broker")?;
     let opts = RunOptions {
-        broker: SimBroker::parse(mqtt_url)?,
-        prefix: stack.prefix.clone(),
-        tuning: Tuning::default(),
-        seed: 1,
         duration: Some(duration),
-        per_connection: None,
-        gateway_pattern: "{scenario}-gw-{n:04}".into(),
         period_s: Some(period_s),
-        register: None,
         progress: true,
-        record: None,
+        ..RunOptions::new(SimBroker::parse(mqtt_url)?, stack.prefix.clone())
     };
     let metrics = Metrics::new(stack);
     let before = metrics.stored().await?;

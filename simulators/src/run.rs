@@ -36,6 +36,27 @@ pub struct RunOptions {
     pub record: Option<std::path::PathBuf>,
 }
 
+impl RunOptions {
+    /// The library's defaults: default tuning, seed 1, until stopped, gateways of the
+    /// default size and pattern, the scenario's own pace, no registration, no progress
+    /// line, nothing recorded. Callers change what they need with struct update.
+    pub fn new(broker: Broker, prefix: impl Into<String>) -> Self {
+        Self {
+            broker,
+            prefix: prefix.into(),
+            tuning: Tuning::default(),
+            seed: 1,
+            duration: None,
+            per_connection: None,
+            gateway_pattern: "{scenario}-gw-{n:04}".into(),
+            period_s: None,
+            register: None,
+            progress: false,
+            record: None,
+        }
+    }
+}
+
 async fn stop_signal() {
     #[cfg(unix)]
     {

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use mainspring_sim::mqtt::broker::{Broker as SimBroker, Tuning};
+use mainspring_sim::mqtt::broker::Broker as SimBroker;
 use mainspring_sim::register::{self, api::Api};
 use mainspring_sim::run::{run_until, RunOptions};
 use mainspring_sim::scenario::Scenario;
@@ -99,19 +99,7 @@ async fn demo(config: Config, key: String, mqtt_url: String) -> anyhow::Result<(
         seeded.stores.len(),
     );
 
-    let opts = RunOptions {
-        broker: SimBroker::parse(&mqtt_url)?,
-        prefix,
-        tuning: Tuning::default(),
-        seed: 1,
-        duration: None,
-        per_connection: None,
-        gateway_pattern: "{scenario}-gw-{n:04}".into(),
-        period_s: None,
-        register: None,
-        progress: false,
-        record: None,
-    };
+    let opts = RunOptions::new(SimBroker::parse(&mqtt_url)?, prefix);
     // the fleet runs until the server stops (Ctrl-C or SIGTERM stops both)
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let fleet = actix_web::rt::spawn(async move {

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use mainspring_sim::mqtt::broker::{Broker, Tuning};
+use mainspring_sim::mqtt::broker::Broker;
 use mainspring_sim::register::api::Api;
 use mainspring_sim::run::RunOptions;
 use mainspring_sim::scenario::Scenario;
@@ -46,19 +46,7 @@ pub fn scenario_files() -> Vec<String> {
 pub async fn verify(s: &Scenario) -> Verified {
     let app = TestApp::start_ingest_and_rules(SETTINGS, RULES_TICK).await;
     let api = Api::new(&app.base, ADMIN_KEY).unwrap();
-    let opts = RunOptions {
-        broker: Broker::parse(&app.mqtt_url).unwrap(),
-        prefix: app.prefix.clone(),
-        tuning: Tuning::default(),
-        seed: 1,
-        duration: None,
-        per_connection: None,
-        gateway_pattern: "{scenario}-gw-{n:04}".into(),
-        period_s: None,
-        register: None,
-        progress: false,
-        record: None,
-    };
+    let opts = RunOptions::new(Broker::parse(&app.mqtt_url).unwrap(), app.prefix.clone());
     run_and_verify(s, &opts, &api, SETTLE)
         .await
         .unwrap_or_else(|e| panic!("{}: {e:#}", s.name))
