@@ -1,15 +1,15 @@
-//! [`Caller`]: who is making a request, resolved from `Authorization: Bearer <key>`.
-//! Handlers take a `Caller` argument and call [`Caller::require`] with the roles
-//! DESIGN.md allows; the same roles are declared in each endpoint's OpenAPI security.
+//! [`Caller`]: who is making a request, resolved from `Authorization: Bearer <key>` by
+//! [`middleware`] before any handler runs and kept in the request's extensions. Handlers
+//! receive it through [`Allowed<P>`](super::Allowed), which also checks its role.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{http::header, web, HttpMessage, HttpRequest};
 
 use super::keys::{self, constant_time_eq};
 use super::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::AppState;
 use crate::ids::{KeyId, TechnicianId};
 
@@ -18,30 +18,20 @@ pub struct Caller {
     pub role: Role,
     /// The key's name: recorded as "who" on ledger movements and ticket events.
     pub name: String,
-    /// `None` for the bootstrap admin key from `MAINSPRING_ADMIN_KEY`.
+    /// `None` for the bootstrap admin key from `MAINSPRING_ADMIN_KEY` and feed tokens.
     pub key_id: Option<KeyId>,
     pub technician_id: Option<TechnicianId>,
 }
 
 impl Caller {
-    /// Succeeds when the caller has one of `roles`; `admin` always does.
-    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
-        if self.role == Role::Admin || roles.contains(&self.role) {
-            return Ok(());
+    /// A calendar application reading the iCalendar feed with a feed token.
+    pub fn feed() -> Self {
+        Caller {
+            role: Role::Viewer,
+            name: "calendar feed".into(),
+            key_id: None,
+            technician_id: None,
         }
-        let allowed: Vec<&str> = std::iter::once("admin")
-            .chain(roles.iter().map(|r| r.as_str()).filter(|r| *r != "admin"))
-            .collect();
-        Err(AppError::Forbidden(format!(
-            "this needs the role {}; the key's role is {}",
-            allowed.join(" or "),
-            self.role
-        )))
-    }
-
-    /// Any valid key may read.
-    pub fn require_read(&self) -> AppResult<()> {
-        Ok(())
     }
 }
 
@@ -55,39 +45,45 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-impl FromRequest for Caller {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer_token(req).map(str::to_owned);
+/// Resolves the request's API key, if any, into a [`Caller`] in its extensions. A
+/// request without a valid key goes on without one: [`Allowed`](super::Allowed) answers
+/// 401 (or takes a feed token where its policy allows), so this middleware decides
+/// nothing itself but runs before every extractor of the handler.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(token) = bearer_token(req.request()).map(str::to_owned) {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let (Some(token), Some(state)) = (token, state) else {
-                return Err(AppError::Unauthorized);
-            };
-            let hash = keys::hash_key(&token);
-            if let Some(admin) = &state.admin_key_hash {
-                if constant_time_eq(admin, &hash) {
-                    return Ok(Caller {
-                        role: Role::Admin,
-                        name: "bootstrap admin".into(),
-                        key_id: None,
-                        technician_id: None,
-                    });
-                }
+        if let Some(state) = state {
+            if let Some(caller) = resolve(&state, &token).await? {
+                req.extensions_mut().insert(caller);
             }
-            let key = state
-                .db
-                .run(move |conn| Ok(keys::authenticate(conn, &hash)?))
-                .await?
-                .ok_or(AppError::Unauthorized)?;
-            Ok(Caller {
-                role: key.role.0,
-                name: key.name,
-                key_id: Some(key.id),
-                technician_id: key.technician_id,
-            })
-        })
+        }
     }
+    next.call(req).await
+}
+
+async fn resolve(state: &AppState, token: &str) -> AppResult<Option<Caller>> {
+    let hash = keys::hash_key(token);
+    if let Some(admin) = &state.admin_key_hash {
+        if constant_time_eq(admin, &hash) {
+            return Ok(Some(Caller {
+                role: Role::Admin,
+                name: "bootstrap admin".into(),
+                key_id: None,
+                technician_id: None,
+            }));
+        }
+    }
+    let key = state
+        .db
+        .run(move |conn| Ok(keys::authenticate(conn, &hash)?))
+        .await?;
+    Ok(key.map(|key| Caller {
+        role: key.role.0,
+        name: key.name,
+        key_id: Some(key.id),
+        technician_id: key.technician_id,
+    }))
 }

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::keys::{self, ApiKey};
-use super::{Caller, Role};
+use super::policy::Admins;
+use super::{guarded, Allowed, Role};
 use crate::error::AppResult;
-use crate::http::docs::{AdminGetErrors, AdminListErrors, CreateErrors, UpdateErrors};
+use crate::http::docs::{CreateErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{page, Page, PageParams};
 use crate::http::AppState;
@@ -84,19 +85,18 @@ pub struct ListQuery {
 }
 
 /// List API keys (never the keys themselves).
+#[guarded]
 #[utoipa::path(
     tag = "keys",
     params(ListQuery),
-    responses((status = 200, description = "A page of keys", body = Page<ApiKeyView>), AdminListErrors),
-    security(("bearer" = ["admin"]))
+    responses((status = 200, description = "A page of keys", body = Page<ApiKeyView>), ListErrors)
 )]
 #[get("/keys")]
 async fn list(
+    _caller: Allowed<Admins>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<ApiKeyView>>> {
-    caller.require(&[Role::Admin])?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor,
@@ -115,20 +115,19 @@ async fn list(
 }
 
 /// Create an API key; the response holds the key, shown this once.
+#[guarded]
 #[utoipa::path(
     tag = "keys",
     request_body = NewKey,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = CreatedKey), CreateErrors),
-    security(("bearer" = ["admin"]))
+    responses((status = 201, description = "Created", body = CreatedKey), CreateErrors)
 )]
 #[post("/keys")]
 async fn create(
+    caller: Allowed<Admins>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewKey>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin])?;
     let (record, key) = state
         .db
         .run(move |conn| keys::create(conn, &body.name, body.role, body.technician_id))
@@ -141,19 +140,18 @@ async fn create(
 }
 
 /// Read one API key's record.
+#[guarded]
 #[utoipa::path(
     tag = "keys",
     params(("id" = KeyId, Path, description = "Key id")),
-    responses((status = 200, description = "The key's record", body = ApiKeyView), AdminGetErrors),
-    security(("bearer" = ["admin"]))
+    responses((status = 200, description = "The key's record", body = ApiKeyView), GetErrors)
 )]
 #[get("/keys/{id}")]
 async fn read(
+    _caller: Allowed<Admins>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<KeyId>,
 ) -> AppResult<web::Json<ApiKeyView>> {
-    caller.require(&[Role::Admin])?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| keys::get(conn, id)).await?.into(),
@@ -161,19 +159,18 @@ async fn read(
 }
 
 /// Revoke an API key: it stops working at once. Revoking twice is harmless.
+#[guarded]
 #[utoipa::path(
     tag = "keys",
     params(("id" = KeyId, Path, description = "Key id")),
-    responses((status = 200, description = "The revoked key's record", body = ApiKeyView), UpdateErrors),
-    security(("bearer" = ["admin"]))
+    responses((status = 200, description = "The revoked key's record", body = ApiKeyView), UpdateErrors)
 )]
 #[delete("/keys/{id}")]
 async fn revoke(
+    caller: Allowed<Admins>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<KeyId>,
 ) -> AppResult<web::Json<ApiKeyView>> {
-    caller.require(&[Role::Admin])?;
     let id = id.into_inner();
     let key = state.db.run(move |conn| keys::revoke(conn, id)).await?;
     tracing::info!(key_id = %key.id, by = %caller.name, "API key revoked");

@@ -112,6 +112,8 @@ pub fn build(
         .service(
             scope::scope("/api/v1")
                 .wrap(from_fn(idempotency::middleware))
+                // outermost: the key is resolved before idempotency and every handler
+                .wrap(from_fn(crate::auth::caller::middleware))
                 .configure(api),
         );
     if let Some(state) = state {

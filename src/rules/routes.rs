@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 
 use super::model::{NewRule, Rule, RuleKind, RulePatch, RuleRow};
 use super::store::{self, RuleFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -47,19 +48,18 @@ pub struct ListQuery {
 }
 
 /// List rules, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "rules",
     params(ListQuery),
-    responses((status = 200, description = "A page of rules", body = Page<Rule>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of rules", body = Page<Rule>), ListErrors)
 )]
 #[get("/rules")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Rule>>> {
-    caller.require_read()?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -91,20 +91,19 @@ async fn list(
 /// a model. A breach opens a `corrective` ticket with the rule's `severity` as priority
 /// (source `threshold` or `offline`); while that ticket is open, further breaches add
 /// occurrences; a breach of a resolved one reopens it.
+#[guarded]
 #[utoipa::path(
     tag = "rules",
     request_body = NewRule,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = Rule), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Created", body = Rule), CreateErrors)
 )]
 #[post("/rules")]
 async fn create(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewRule>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let row = RuleRow::validate(&body)?;
     let rule = state
         .db
@@ -114,19 +113,18 @@ async fn create(
 }
 
 /// Read one rule.
+#[guarded]
 #[utoipa::path(
     tag = "rules",
     params(("id" = RuleId, Path, description = "Rule id")),
-    responses((status = 200, description = "The rule", body = Rule), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The rule", body = Rule), GetErrors)
 )]
 #[get("/rules/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<RuleId>,
 ) -> AppResult<web::Json<Rule>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -135,21 +133,20 @@ async fn read(
 
 /// Change a rule. Absent fields stay; `version`, when given, must be current. The
 /// kind, scope and metric are fixed. Its state carries on under the new settings.
+#[guarded]
 #[utoipa::path(
     tag = "rules",
     params(("id" = RuleId, Path, description = "Rule id")),
     request_body = RulePatch,
-    responses((status = 200, description = "The changed rule", body = Rule), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The changed rule", body = Rule), UpdateErrors)
 )]
 #[patch("/rules/{id}")]
 async fn update(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<RuleId>,
     Json(body): Json<RulePatch>,
 ) -> AppResult<web::Json<Rule>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -161,19 +158,18 @@ async fn update(
 
 /// Delete a rule and its state. Asset statuses it set are restored; the tickets it
 /// opened stay, without their `rule_id`. (Set `active` to false to pause it instead.)
+#[guarded]
 #[utoipa::path(
     tag = "rules",
     params(("id" = RuleId, Path, description = "Rule id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/rules/{id}")]
 async fn remove(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<RuleId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::dead_letters::{self, DeadLetter, Filter};
 use super::payload::{self, Reason, Window};
 use super::store::{self, Committer, StoreSettings};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, ListErrors};
 use crate::http::extract::{Json, Query};
@@ -49,19 +50,18 @@ pub struct ListQuery {
 
 /// Input ingest refused, newest first. The table keeps the newest
 /// `MAINSPRING_DEAD_LETTER_CAP` rows.
+#[guarded]
 #[utoipa::path(
     tag = "telemetry",
     params(ListQuery),
-    responses((status = 200, description = "A page of dead letters", body = Page<DeadLetter>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of dead letters", body = Page<DeadLetter>), ListErrors)
 )]
 #[get("/dead-letters")]
 pub async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<DeadLetter>>> {
-    caller.require_read()?;
     let (limit, before) = paging::<i64>(q.limit, q.cursor.as_deref())?;
     let mut e = Errors::new();
     e.time("from", q.from);
@@ -109,20 +109,19 @@ pub struct Replayed {
 
 /// Ingest again the telemetry that was refused because its device was unknown or
 /// inactive, now that it is registered and active. Other dead letters stay.
+#[guarded]
 #[utoipa::path(
     tag = "telemetry",
     request_body = ReplayRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 200, description = "Replayed", body = Replayed), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "Replayed", body = Replayed), CreateErrors)
 )]
 #[post("/dead-letters/replay")]
 pub async fn replay(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<ReplayRequest>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let cfg = state.telemetry.clone();
     let result = state
         .db

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::partitions::rolled_up_until;
-use crate::auth::Caller;
+use crate::auth::policy::Staff;
+use crate::auth::{guarded, Allowed};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{ListErrors, SubListErrors};
 use crate::http::extract::Query;
@@ -121,19 +122,18 @@ struct DeviceExists {
 }
 
 /// Readings of one device metric over a time range: raw, or in buckets.
+#[guarded]
 #[utoipa::path(
     tag = "telemetry",
     params(SeriesQuery),
-    responses((status = 200, description = "The readings or buckets, oldest first", body = Series), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The readings or buckets, oldest first", body = Series), ListErrors)
 )]
 #[get("/telemetry")]
 pub async fn series(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<SeriesQuery>,
 ) -> AppResult<web::Json<Series>> {
-    caller.require_read()?;
     let mut e = Errors::new();
     let to = q.to.unwrap_or_else(Utc::now);
     let from = q.from.unwrap_or(to - Duration::hours(24));
@@ -326,19 +326,18 @@ pub struct Latest {
 }
 
 /// The newest value of every metric the asset's devices report, and their status.
+#[guarded]
 #[utoipa::path(
     tag = "telemetry",
     params(("id" = AssetId, Path, description = "Asset id")),
-    responses((status = 200, description = "The latest values", body = Latest), SubListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The latest values", body = Latest), SubListErrors)
 )]
 #[get("/assets/{id}/telemetry/latest")]
 pub async fn latest(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<AssetId>,
 ) -> AppResult<web::Json<Latest>> {
-    caller.require_read()?;
     let id = id.into_inner();
     let (items, devices) = state
         .db

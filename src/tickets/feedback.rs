@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::events;
 use super::model::{format_number, Status};
 use super::store::{self, Actor};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{PlannersOrTechnicians, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -71,6 +72,7 @@ pub struct NewFeedback {
 /// Record the customer's follow-up of a resolved or closed ticket (once; 409 before
 /// resolution or when it is already recorded). Technicians record feedback they
 /// collected on their own tickets.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
@@ -78,19 +80,17 @@ pub struct NewFeedback {
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewFeedback,
-    responses((status = 201, description = "Recorded", body = Feedback), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "technician"]))
+    responses((status = 201, description = "Recorded", body = Feedback), UpdateErrors)
 )]
 #[post("/tickets/{id}/feedback")]
 async fn create(
+    caller: Allowed<PlannersOrTechnicians>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
     Json(body): Json<NewFeedback>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner, Role::Technician])?;
     let id = id.into_inner();
-    let actor = Actor::from(&caller);
+    let actor = Actor::from(caller.caller());
     let mut e = Errors::new();
     if !(1..=5).contains(&body.satisfaction) {
         e.add("satisfaction", "must be 1 to 5");
@@ -143,19 +143,18 @@ async fn create(
 }
 
 /// The customer's follow-up of a ticket (404 until it is recorded).
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
-    responses((status = 200, description = "The feedback", body = Feedback), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The feedback", body = Feedback), GetErrors)
 )]
 #[get("/tickets/{id}/feedback")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
 ) -> AppResult<web::Json<Feedback>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -217,19 +216,18 @@ pub struct FollowUpQuery {
 
 /// Resolved and closed tickets without the customer's feedback, oldest resolution first,
 /// each flagged `overdue` 24 hours after resolution.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(FollowUpQuery),
-    responses((status = 200, description = "A page of tickets awaiting follow-up", body = Page<FollowUp>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of tickets awaiting follow-up", body = Page<FollowUp>), ListErrors)
 )]
 #[get("/follow-ups")]
 async fn follow_ups(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<FollowUpQuery>,
 ) -> AppResult<web::Json<Page<FollowUp>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<(DateTime<Utc>, TicketId)>(q.limit, q.cursor.as_deref())?;
     let now = Utc::now();
     let cutoff = now - Duration::hours(FOLLOW_UP_HOURS);

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 
 use super::events;
 use super::store::{self, Actor};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{PlannersWarehouseOrTechnicians, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::decimal::{Money, Quantity};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{GetErrors, UpdateErrors};
@@ -137,19 +138,18 @@ pub fn summary(conn: &mut PgConnection, ticket: TicketId) -> QueryResult<TicketP
 }
 
 /// The parts reserved for, issued to and returned from a ticket, and their cost.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
-    responses((status = 200, description = "The ticket's parts", body = TicketParts), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The ticket's parts", body = TicketParts), GetErrors)
 )]
 #[get("/tickets/{id}/parts")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
 ) -> AppResult<web::Json<TicketParts>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -165,6 +165,7 @@ async fn read(
 /// Reserve, issue or return a part for a ticket. 409 with `available` when the stock is
 /// not there (or reserve with `allow_shortage` to record a shortage and put the ticket
 /// `on_hold` waiting for parts); 409 once the ticket is closed or cancelled.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
@@ -172,19 +173,17 @@ async fn read(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewPartAction,
-    responses((status = 200, description = "The ticket's parts after the action", body = TicketParts), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician"]))
+    responses((status = 200, description = "The ticket's parts after the action", body = TicketParts), UpdateErrors)
 )]
 #[post("/tickets/{id}/parts")]
 async fn act(
+    caller: Allowed<PlannersWarehouseOrTechnicians>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
     Json(body): Json<NewPartAction>,
 ) -> AppResult<web::Json<TicketParts>> {
-    caller.require(&[Role::Planner, Role::Warehouse, Role::Technician])?;
     let id = id.into_inner();
-    let actor = Actor::from(&caller);
+    let actor = Actor::from(caller.caller());
     Ok(web::Json(
         state
             .db

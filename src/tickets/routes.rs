@@ -12,7 +12,8 @@ use super::model::{
     NewTicket, NewTransition, Priority, Source, Status, Ticket, TicketKind, TicketPatch,
 };
 use super::store::{self, Actor, Cursor, Opening, SlaFilter, Sort, TicketFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, PlannersOrTechnicians, Staff};
+use crate::auth::{guarded, Allowed, Caller};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, GetErrors, ListErrors, SubListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -87,19 +88,18 @@ pub struct ListQuery {
 }
 
 /// List tickets, filtered, by creation or by due time.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(ListQuery),
-    responses((status = 200, description = "A page of tickets", body = Page<Ticket>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of tickets", body = Page<Ticket>), ListErrors)
 )]
 #[get("/tickets")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Ticket>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<Cursor>(q.limit, q.cursor.as_deref())?;
     let mut e = Errors::new();
     let status: Vec<Status> = q
@@ -166,21 +166,20 @@ async fn list(
 /// tickets the scheduler and the rules engine open. When the server runs with
 /// `MAINSPRING_AUTO_ASSIGN=true`, a ticket without `assignee_id` opens `assigned` to the
 /// best of its dispatch suggestions that has every needed skill (if there is one).
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     request_body = NewTicket,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Opened", body = Ticket), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Opened", body = Ticket), CreateErrors)
 )]
 #[post("/tickets")]
 async fn create(
+    caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewTicket>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
-    let actor = Actor::from(&caller);
+    let actor = Actor::from(caller.caller());
     let opening = Opening {
         auto_assign: state.auto_assign,
         ..Opening::manual(body)
@@ -193,19 +192,18 @@ async fn create(
 }
 
 /// Read one ticket with its SLA state.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
-    responses((status = 200, description = "The ticket", body = Ticket), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The ticket", body = Ticket), GetErrors)
 )]
 #[get("/tickets/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
 ) -> AppResult<web::Json<Ticket>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -215,23 +213,22 @@ async fn read(
 /// Change a ticket's details (planners: title, category, priority, assignee) or its
 /// work record (failure code, resolution, downtime, sign-off; also the assigned
 /// technician). A new priority recomputes the SLA due times.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
     request_body = TicketPatch,
-    responses((status = 200, description = "The changed ticket", body = Ticket), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "technician"]))
+    responses((status = 200, description = "The changed ticket", body = Ticket), UpdateErrors)
 )]
 #[patch("/tickets/{id}")]
 async fn update(
+    caller: Allowed<PlannersOrTechnicians>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
     Json(body): Json<TicketPatch>,
 ) -> AppResult<web::Json<Ticket>> {
-    caller.require(&[Role::Planner, Role::Technician])?;
     let id = id.into_inner();
-    let actor = Actor::from(&caller);
+    let actor = Actor::from(caller.caller());
     Ok(web::Json(
         state
             .db
@@ -243,6 +240,7 @@ async fn update(
 /// Move a ticket to another state. Anything DESIGN.md's lifecycle does not allow is 409
 /// with the allowed targets in `allowed`. Closing or cancelling releases the ticket's
 /// reservations.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
@@ -250,19 +248,17 @@ async fn update(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewTransition,
-    responses((status = 200, description = "The ticket in its new state", body = Ticket), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "technician"]))
+    responses((status = 200, description = "The ticket in its new state", body = Ticket), UpdateErrors)
 )]
 #[post("/tickets/{id}/transitions")]
 async fn transition(
+    caller: Allowed<PlannersOrTechnicians>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
     Json(body): Json<NewTransition>,
 ) -> AppResult<web::Json<Ticket>> {
-    caller.require(&[Role::Planner, Role::Technician])?;
     let id = id.into_inner();
-    let actor = Actor::from(&caller);
+    let actor = Actor::from(caller.caller());
     Ok(web::Json(
         state
             .db
@@ -283,20 +279,19 @@ pub struct EventsQuery {
 }
 
 /// A ticket's timeline: every change, who made it, when, before and after.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id"), EventsQuery),
-    responses((status = 200, description = "A page of events, oldest first", body = Page<TicketEvent>), SubListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of events, oldest first", body = Page<TicketEvent>), SubListErrors)
 )]
 #[get("/tickets/{id}/events")]
 async fn timeline(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
     Query(q): Query<EventsQuery>,
 ) -> AppResult<web::Json<Page<TicketEvent>>> {
-    caller.require_read()?;
     let id = id.into_inner();
     let (limit, after) = paging::<uuid::Uuid>(q.limit, q.cursor.as_deref())?;
     let rows = state

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use super::events;
 use super::model::{format_number, TicketRecord};
 use super::store::{self, Actor};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{PlannersOrTechnicians, Staff};
+use crate::auth::{guarded, Allowed, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{GetErrors, UpdateErrors};
 use crate::http::extract::Json;
@@ -177,19 +178,18 @@ pub fn append(
 }
 
 /// A ticket's checklist, in order.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
-    responses((status = 200, description = "The checklist", body = Vec<ChecklistItem>), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The checklist", body = Vec<ChecklistItem>), GetErrors)
 )]
 #[get("/tickets/{id}/checklist")]
 async fn checklist(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
 ) -> AppResult<web::Json<Vec<ChecklistItem>>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -203,6 +203,7 @@ async fn checklist(
 }
 
 /// Append items to a ticket's checklist.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
@@ -210,19 +211,17 @@ async fn checklist(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewItems,
-    responses((status = 201, description = "The whole checklist", body = Vec<ChecklistItem>), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "technician"]))
+    responses((status = 201, description = "The whole checklist", body = Vec<ChecklistItem>), UpdateErrors)
 )]
 #[post("/tickets/{id}/checklist")]
 async fn add_items(
+    caller: Allowed<PlannersOrTechnicians>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
     Json(body): Json<NewItems>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner, Role::Technician])?;
     let id = id.into_inner();
-    let actor = Actor::from(&caller);
+    let actor = Actor::from(caller.caller());
     let list = state
         .db
         .transaction(move |conn| {
@@ -234,6 +233,7 @@ async fn add_items(
 }
 
 /// Tick or untick a checklist item, with an optional reading.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
@@ -241,19 +241,17 @@ async fn add_items(
         ("position" = i16, Path, description = "The item's position (from 0)"),
     ),
     request_body = ItemPatch,
-    responses((status = 200, description = "The item", body = ChecklistItem), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "technician"]))
+    responses((status = 200, description = "The item", body = ChecklistItem), UpdateErrors)
 )]
 #[patch("/tickets/{id}/checklist/{position}")]
 async fn check_item(
+    caller: Allowed<PlannersOrTechnicians>,
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<(TicketId, i16)>,
     Json(body): Json<ItemPatch>,
 ) -> AppResult<web::Json<ChecklistItem>> {
-    caller.require(&[Role::Planner, Role::Technician])?;
     let (id, position) = path.into_inner();
-    let actor = Actor::from(&caller);
+    let actor = Actor::from(caller.caller());
     let mut e = Errors::new();
     let reading = body
         .reading
@@ -308,19 +306,18 @@ async fn check_item(
 }
 
 /// The labour booked on a ticket.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
-    responses((status = 200, description = "Labour entries and their total", body = Labour), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "Labour entries and their total", body = Labour), GetErrors)
 )]
 #[get("/tickets/{id}/labour")]
 async fn labour(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
 ) -> AppResult<web::Json<Labour>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -343,6 +340,7 @@ async fn labour(
 }
 
 /// Book labour on a ticket (technicians book their own time on their own tickets).
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
@@ -350,19 +348,17 @@ async fn labour(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewLabour,
-    responses((status = 201, description = "Booked", body = LabourEntry), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "technician"]))
+    responses((status = 201, description = "Booked", body = LabourEntry), UpdateErrors)
 )]
 #[post("/tickets/{id}/labour")]
 async fn book_labour(
+    caller: Allowed<PlannersOrTechnicians>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
     Json(body): Json<NewLabour>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner, Role::Technician])?;
     let id = id.into_inner();
-    let actor = Actor::from(&caller);
+    let actor = Actor::from(caller.caller());
     let entry = state
         .db
         .transaction(move |conn| {

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Asset, AssetStatus, MeterSpec};
 use super::store::{self, Draft};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::csvio::{self, empty_as_none, from_cell, CsvBody, ImportReport, Written};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, ListErrors};
@@ -54,18 +55,20 @@ impl From<&Asset> for AssetCsv {
 }
 
 /// Export every asset as CSV (parents before their parts, so the file re-imports).
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     responses(
         (status = 200, description = "All assets as CSV", content_type = "text/csv", body = String,
          example = "id,model_id,serial_number,site_id,parent_asset_id,name,install_date,warranty_end,status\n0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f,0193a4b2-7c1e-7d2a-9f00-000000000002,SN-1,0193a4b2-7c1e-7d2a-9f00-000000000003,,Filler 2,2024-03-01,2027-02-28,operational\n"),
         ListErrors
-    ),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    )
 )]
 #[get("/assets/export")]
-pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
-    caller.require_read()?;
+pub async fn export(
+    _caller: Allowed<Staff>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let body = state
         .db
         .run(|conn| {
@@ -86,21 +89,20 @@ pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
 
 /// Import assets from CSV, all or nothing. A row whose `id` exists updates that asset;
 /// other rows create assets (without meters).
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     request_body(content = String, content_type = "text/csv", description = "Columns: id (optional), model_id, serial_number, site_id, parent_asset_id, name, install_date, warranty_end, status",
         example = "model_id,serial_number,site_id,install_date\n0193a4b2-7c1e-7d2a-9f00-000000000002,SN-1,0193a4b2-7c1e-7d2a-9f00-000000000003,2024-03-01\n"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors)
 )]
 #[post("/assets/import")]
 pub async fn import(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     body: CsvBody,
 ) -> AppResult<web::Json<ImportReport>> {
-    caller.require(&[Role::Planner])?;
     let report = state
         .db
         .transaction(move |conn| {

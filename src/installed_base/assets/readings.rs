@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{PlannersOrTechnicians, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{SubListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -124,6 +125,7 @@ pub fn record(
 
 /// Record readings of an asset's meters (duplicates of a stored (meter, time) are kept
 /// once). Technicians post the readings they take on site.
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     params(
@@ -131,17 +133,15 @@ pub fn record(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewReadings,
-    responses((status = 201, description = "Recorded", body = Recorded), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "technician"]))
+    responses((status = 201, description = "Recorded", body = Recorded), UpdateErrors)
 )]
 #[post("/assets/{id}/meter-readings")]
 pub async fn create(
+    caller: Allowed<PlannersOrTechnicians>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<AssetId>,
     Json(body): Json<NewReadings>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner, Role::Technician])?;
     let id = id.into_inner();
     let who = caller.name.clone();
     let recorded = state
@@ -213,20 +213,19 @@ pub struct ReadingsQuery {
 }
 
 /// An asset's meter readings in time order.
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     params(("id" = AssetId, Path, description = "Asset id"), ReadingsQuery),
-    responses((status = 200, description = "A page of readings, oldest first", body = Page<MeterReading>), SubListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of readings, oldest first", body = Page<MeterReading>), SubListErrors)
 )]
 #[get("/assets/{id}/meter-readings")]
 pub async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<AssetId>,
     Query(q): Query<ReadingsQuery>,
 ) -> AppResult<web::Json<Page<MeterReading>>> {
-    caller.require_read()?;
     let id = id.into_inner();
     let (limit, after) = paging::<(DateTime<Utc>, String)>(q.limit, q.cursor.as_deref())?;
     let mut e = Errors::new();

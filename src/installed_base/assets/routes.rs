@@ -9,7 +9,8 @@ use utoipa::IntoParams;
 
 use super::model::{Asset, AssetPatch, AssetStatus, NewAsset};
 use super::store::{self, AssetFilter, Draft};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -55,19 +56,18 @@ pub struct ListQuery {
 }
 
 /// List assets, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     params(ListQuery),
-    responses((status = 200, description = "A page of assets", body = Page<Asset>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of assets", body = Page<Asset>), ListErrors)
 )]
 #[get("/assets")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Asset>>> {
-    caller.require_read()?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -93,20 +93,19 @@ async fn list(
 }
 
 /// Register an installed asset.
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     request_body = NewAsset,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = Asset), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Created", body = Asset), CreateErrors)
 )]
 #[post("/assets")]
 async fn create(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(b): Json<NewAsset>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let draft = Draft {
         model_id: b.model_id,
         serial_number: b.serial_number,
@@ -134,19 +133,18 @@ async fn create(
 }
 
 /// Read one asset with its meters.
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     params(("id" = AssetId, Path, description = "Asset id")),
-    responses((status = 200, description = "The asset", body = Asset), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The asset", body = Asset), GetErrors)
 )]
 #[get("/assets/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<AssetId>,
 ) -> AppResult<web::Json<Asset>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -154,21 +152,20 @@ async fn read(
 }
 
 /// Change an asset (move it, retire it, correct its data).
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     params(("id" = AssetId, Path, description = "Asset id")),
     request_body = AssetPatch,
-    responses((status = 200, description = "The changed asset", body = Asset), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The changed asset", body = Asset), UpdateErrors)
 )]
 #[patch("/assets/{id}")]
 async fn update(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<AssetId>,
     Json(p): Json<AssetPatch>,
 ) -> AppResult<web::Json<Asset>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     let asset = state
         .db
@@ -199,19 +196,18 @@ async fn update(
 
 /// Delete an asset that nothing references (409 while devices or parts do; set
 /// `status` to `retired` to keep its history instead).
+#[guarded]
 #[utoipa::path(
     tag = "assets",
     params(("id" = AssetId, Path, description = "Asset id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/assets/{id}")]
 async fn remove(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<AssetId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

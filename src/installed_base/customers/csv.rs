@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Contact, Customer, CustomerRow};
 use super::store;
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::csvio::{self, empty_as_none, CsvBody, ImportReport, Written};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, ListErrors};
@@ -50,18 +51,20 @@ impl From<&Customer> for CustomerCsv {
 }
 
 /// Export every customer as CSV (first contact only).
+#[guarded]
 #[utoipa::path(
     tag = "customers",
     responses(
         (status = 200, description = "All customers as CSV", content_type = "text/csv", body = String,
          example = "id,name,service_tier,contact_name,contact_email,contact_phone,contact_role,notes\n0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f,Brauerei Nord GmbH,premium,Maria Keller,maria.keller@example.com,,,\n"),
         ListErrors
-    ),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    )
 )]
 #[get("/customers/export")]
-pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
-    caller.require_read()?;
+pub async fn export(
+    _caller: Allowed<Staff>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let body = state
         .db
         .run(|conn| {
@@ -81,21 +84,20 @@ pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
 
 /// Import customers from CSV, all or nothing. A row whose `id` exists updates that
 /// customer (replacing its first contact); other rows create customers.
+#[guarded]
 #[utoipa::path(
     tag = "customers",
     request_body(content = String, content_type = "text/csv", description = "Columns: id (optional), name, service_tier, contact_name, contact_email, contact_phone, contact_role, notes",
         example = "name,service_tier,contact_name,contact_email\nBrauerei Nord GmbH,premium,Maria Keller,maria.keller@example.com\n"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors)
 )]
 #[post("/customers/import")]
 pub async fn import(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     body: CsvBody,
 ) -> AppResult<web::Json<ImportReport>> {
-    caller.require(&[Role::Planner])?;
     let report = state
         .db
         .transaction(move |conn| {

@@ -8,7 +8,8 @@ use utoipa::IntoParams;
 
 use super::model::{Customer, CustomerPatch, CustomerRow, NewCustomer};
 use super::store::{self, CustomerFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -51,19 +52,18 @@ pub struct ListQuery {
 }
 
 /// List customers, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "customers",
     params(ListQuery),
-    responses((status = 200, description = "A page of customers", body = Page<Customer>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of customers", body = Page<Customer>), ListErrors)
 )]
 #[get("/customers")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Customer>>> {
-    caller.require_read()?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -89,20 +89,19 @@ async fn list(
 }
 
 /// Create a customer.
+#[guarded]
 #[utoipa::path(
     tag = "customers",
     request_body = NewCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = Customer), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Created", body = Customer), CreateErrors)
 )]
 #[post("/customers")]
 async fn create(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewCustomer>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let row = CustomerRow::from_new(&body)?;
     let customer = state
         .db
@@ -112,19 +111,18 @@ async fn create(
 }
 
 /// Read one customer.
+#[guarded]
 #[utoipa::path(
     tag = "customers",
     params(("id" = CustomerId, Path, description = "Customer id")),
-    responses((status = 200, description = "The customer", body = Customer), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The customer", body = Customer), GetErrors)
 )]
 #[get("/customers/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<CustomerId>,
 ) -> AppResult<web::Json<Customer>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -132,21 +130,20 @@ async fn read(
 }
 
 /// Change a customer. Absent fields stay; `version`, when given, must be current.
+#[guarded]
 #[utoipa::path(
     tag = "customers",
     params(("id" = CustomerId, Path, description = "Customer id")),
     request_body = CustomerPatch,
-    responses((status = 200, description = "The changed customer", body = Customer), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The changed customer", body = Customer), UpdateErrors)
 )]
 #[patch("/customers/{id}")]
 async fn update(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<CustomerId>,
     Json(body): Json<CustomerPatch>,
 ) -> AppResult<web::Json<Customer>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -157,19 +154,18 @@ async fn update(
 }
 
 /// Delete a customer that nothing references (409 while sites still do).
+#[guarded]
 #[utoipa::path(
     tag = "customers",
     params(("id" = CustomerId, Path, description = "Customer id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/customers/{id}")]
 async fn remove(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<CustomerId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::Device;
 use super::store;
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::csvio::{self, empty_as_none, from_cell, CsvBody, ImportReport, Written};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{CreateErrors, ListErrors};
@@ -42,18 +43,20 @@ impl From<&Device> for DeviceCsv {
 }
 
 /// Export every device as CSV.
+#[guarded]
 #[utoipa::path(
     tag = "devices",
     responses(
         (status = 200, description = "All devices as CSV", content_type = "text/csv", body = String,
          example = "id,device_id,asset_id,name,active\n0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f,filler-2.plc,0193a4b2-7c1e-7d2a-9f00-000000000004,Filler 2 PLC,true\n"),
         ListErrors
-    ),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    )
 )]
 #[get("/devices/export")]
-pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
-    caller.require_read()?;
+pub async fn export(
+    _caller: Allowed<Staff>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let body = state
         .db
         .run(|conn| {
@@ -73,21 +76,20 @@ pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
 
 /// Import devices from CSV, all or nothing. A row matching a registered device by `id`
 /// or `device_id` updates it; other rows register devices.
+#[guarded]
 #[utoipa::path(
     tag = "devices",
     request_body(content = String, content_type = "text/csv", description = "Columns: id (optional), device_id, asset_id, name, active",
         example = "device_id,asset_id,name\nfiller-2.plc,0193a4b2-7c1e-7d2a-9f00-000000000004,Filler 2 PLC\n"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors)
 )]
 #[post("/devices/import")]
 pub async fn import(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     body: CsvBody,
 ) -> AppResult<web::Json<ImportReport>> {
-    caller.require(&[Role::Planner])?;
     let report = state
         .db
         .transaction(move |conn| {

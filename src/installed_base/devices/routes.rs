@@ -8,7 +8,8 @@ use utoipa::IntoParams;
 
 use super::model::{Device, DevicePatch, NewDevice};
 use super::store::{self, DeviceFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -46,19 +47,18 @@ pub struct ListQuery {
 }
 
 /// List devices, filtered, in registration order.
+#[guarded]
 #[utoipa::path(
     tag = "devices",
     params(ListQuery),
-    responses((status = 200, description = "A page of devices", body = Page<Device>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of devices", body = Page<Device>), ListErrors)
 )]
 #[get("/devices")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Device>>> {
-    caller.require_read()?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -78,20 +78,19 @@ async fn list(
 }
 
 /// Register a device and bind it to an asset.
+#[guarded]
 #[utoipa::path(
     tag = "devices",
     request_body = NewDevice,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Registered", body = Device), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Registered", body = Device), CreateErrors)
 )]
 #[post("/devices")]
 async fn create(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(b): Json<NewDevice>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let device = state
         .db
         .transaction(move |conn| {
@@ -109,19 +108,18 @@ async fn create(
 }
 
 /// Read one device.
+#[guarded]
 #[utoipa::path(
     tag = "devices",
     params(("id" = DeviceRecordId, Path, description = "Device record id (not the MQTT device_id)")),
-    responses((status = 200, description = "The device", body = Device), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The device", body = Device), GetErrors)
 )]
 #[get("/devices/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<DeviceRecordId>,
 ) -> AppResult<web::Json<Device>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -129,21 +127,20 @@ async fn read(
 }
 
 /// Change a device: rebind it to another asset, rename, (de)activate.
+#[guarded]
 #[utoipa::path(
     tag = "devices",
     params(("id" = DeviceRecordId, Path, description = "Device record id")),
     request_body = DevicePatch,
-    responses((status = 200, description = "The changed device", body = Device), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The changed device", body = Device), UpdateErrors)
 )]
 #[patch("/devices/{id}")]
 async fn update(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<DeviceRecordId>,
     Json(p): Json<DevicePatch>,
 ) -> AppResult<web::Json<Device>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     let device = state
         .db
@@ -167,19 +164,18 @@ async fn update(
 }
 
 /// Delete a device registration (its stored telemetry stays).
+#[guarded]
 #[utoipa::path(
     tag = "devices",
     params(("id" = DeviceRecordId, Path, description = "Device record id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/devices/{id}")]
 async fn remove(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<DeviceRecordId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 
 use super::model::{EquipmentModel, EquipmentModelPatch, EquipmentModelRow, NewEquipmentModel};
 use super::store::{self, ModelFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -43,19 +44,18 @@ pub struct ListQuery {
 }
 
 /// List equipment models, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "equipment-models",
     params(ListQuery),
-    responses((status = 200, description = "A page of equipment models", body = Page<EquipmentModel>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of equipment models", body = Page<EquipmentModel>), ListErrors)
 )]
 #[get("/equipment-models")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<EquipmentModel>>> {
-    caller.require_read()?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -77,20 +77,19 @@ async fn list(
 }
 
 /// Create an equipment model (409 when the manufacturer already has the model number).
+#[guarded]
 #[utoipa::path(
     tag = "equipment-models",
     request_body = NewEquipmentModel,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = EquipmentModel), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Created", body = EquipmentModel), CreateErrors)
 )]
 #[post("/equipment-models")]
 async fn create(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewEquipmentModel>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let row = EquipmentModelRow::from_new(&body)?;
     let model = state
         .db
@@ -100,19 +99,18 @@ async fn create(
 }
 
 /// Read one equipment model.
+#[guarded]
 #[utoipa::path(
     tag = "equipment-models",
     params(("id" = ModelId, Path, description = "Equipment model id")),
-    responses((status = 200, description = "The equipment model", body = EquipmentModel), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The equipment model", body = EquipmentModel), GetErrors)
 )]
 #[get("/equipment-models/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<ModelId>,
 ) -> AppResult<web::Json<EquipmentModel>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -120,21 +118,20 @@ async fn read(
 }
 
 /// Change an equipment model. Absent fields stay; `version`, when given, must be current.
+#[guarded]
 #[utoipa::path(
     tag = "equipment-models",
     params(("id" = ModelId, Path, description = "Equipment model id")),
     request_body = EquipmentModelPatch,
-    responses((status = 200, description = "The changed equipment model", body = EquipmentModel), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The changed equipment model", body = EquipmentModel), UpdateErrors)
 )]
 #[patch("/equipment-models/{id}")]
 async fn update(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<ModelId>,
     Json(body): Json<EquipmentModelPatch>,
 ) -> AppResult<web::Json<EquipmentModel>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -145,19 +142,18 @@ async fn update(
 }
 
 /// Delete an equipment model that nothing references (409 while assets still do).
+#[guarded]
 #[utoipa::path(
     tag = "equipment-models",
     params(("id" = ModelId, Path, description = "Equipment model id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/equipment-models/{id}")]
 async fn remove(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<ModelId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Site, SiteKind};
 use super::store::{self, Draft};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::csvio::{self, empty_as_none, CsvBody, ImportReport, Written};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, ListErrors};
@@ -50,18 +51,20 @@ impl From<&Site> for SiteCsv {
 }
 
 /// Export every site as CSV (parents before their sub-sites, so the file re-imports).
+#[guarded]
 #[utoipa::path(
     tag = "sites",
     responses(
         (status = 200, description = "All sites as CSV", content_type = "text/csv", body = String,
          example = "id,name,customer_id,parent_id,kind,time_zone,address,serving_warehouse_id\n0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f,Hamburg brewery,0193a4b2-7c1e-7d2a-9f00-000000000001,,site,Europe/Berlin,,0193a4b2-7c1e-7d2a-9f00-000000000002\n"),
         ListErrors
-    ),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    )
 )]
 #[get("/sites/export")]
-pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
-    caller.require_read()?;
+pub async fn export(
+    _caller: Allowed<Staff>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let body = state
         .db
         .run(|conn| {
@@ -87,21 +90,20 @@ pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
 /// other rows create sites. A row may name a parent from an earlier row. An empty
 /// `serving_warehouse_id` gives a new sub-site its parent's and clears an existing
 /// site's.
+#[guarded]
 #[utoipa::path(
     tag = "sites",
     request_body(content = String, content_type = "text/csv", description = "Columns: id (optional), name, customer_id, parent_id, kind, time_zone, address, serving_warehouse_id",
         example = "id,name,customer_id,parent_id,kind,time_zone\n,Hamburg brewery,0193a4b2-7c1e-7d2a-9f00-000000000001,,site,Europe/Berlin\n"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors)
 )]
 #[post("/sites/import")]
 pub async fn import(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     body: CsvBody,
 ) -> AppResult<web::Json<ImportReport>> {
-    caller.require(&[Role::Planner])?;
     // rows are written as they are checked, so later rows can name earlier ones as
     // parents; any error rolls the whole import back
     let report = state

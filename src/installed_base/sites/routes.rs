@@ -8,7 +8,8 @@ use utoipa::IntoParams;
 
 use super::model::{NewSite, Site, SiteKind, SitePatch};
 use super::store::{self, Draft, SiteFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -52,19 +53,18 @@ pub struct ListQuery {
 }
 
 /// List sites, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "sites",
     params(ListQuery),
-    responses((status = 200, description = "A page of sites", body = Page<Site>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of sites", body = Page<Site>), ListErrors)
 )]
 #[get("/sites")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Site>>> {
-    caller.require_read()?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -87,20 +87,19 @@ async fn list(
 }
 
 /// Create a site, area or line.
+#[guarded]
 #[utoipa::path(
     tag = "sites",
     request_body = NewSite,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = Site), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Created", body = Site), CreateErrors)
 )]
 #[post("/sites")]
 async fn create(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewSite>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let draft = Draft {
         name: body.name,
         customer_id: body.customer_id,
@@ -121,19 +120,18 @@ async fn create(
 }
 
 /// Read one site.
+#[guarded]
 #[utoipa::path(
     tag = "sites",
     params(("id" = SiteId, Path, description = "Site id")),
-    responses((status = 200, description = "The site", body = Site), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The site", body = Site), GetErrors)
 )]
 #[get("/sites/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<SiteId>,
 ) -> AppResult<web::Json<Site>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -141,21 +139,20 @@ async fn read(
 }
 
 /// Change a site. Absent fields stay; a new customer applies to every sub-site.
+#[guarded]
 #[utoipa::path(
     tag = "sites",
     params(("id" = SiteId, Path, description = "Site id")),
     request_body = SitePatch,
-    responses((status = 200, description = "The changed site", body = Site), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The changed site", body = Site), UpdateErrors)
 )]
 #[patch("/sites/{id}")]
 async fn update(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<SiteId>,
     Json(p): Json<SitePatch>,
 ) -> AppResult<web::Json<Site>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     let site = state
         .db
@@ -185,19 +182,18 @@ async fn update(
 
 /// Delete a site that nothing references (409 while sub-sites, assets, technicians or
 /// warehouses do).
+#[guarded]
 #[utoipa::path(
     tag = "sites",
     params(("id" = SiteId, Path, description = "Site id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/sites/{id}")]
 async fn remove(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<SiteId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

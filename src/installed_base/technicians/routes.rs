@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 
 use super::model::{Availability, Draft, NewTechnician, Technician, TechnicianPatch};
 use super::store::{self, TechnicianFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -47,19 +48,18 @@ pub struct ListQuery {
 }
 
 /// List technicians, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "technicians",
     params(ListQuery),
-    responses((status = 200, description = "A page of technicians", body = Page<Technician>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of technicians", body = Page<Technician>), ListErrors)
 )]
 #[get("/technicians")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Technician>>> {
-    caller.require_read()?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -84,20 +84,19 @@ async fn list(
 
 /// Create a technician (422 naming `home_site_id` when that site does not exist, or
 /// `van_warehouse_id` when that is no van; 409 when the van is another technician's).
+#[guarded]
 #[utoipa::path(
     tag = "technicians",
     request_body = NewTechnician,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = Technician), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Created", body = Technician), CreateErrors)
 )]
 #[post("/technicians")]
 async fn create(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewTechnician>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let technician = state
         .db
         .run(move |conn| {
@@ -109,19 +108,18 @@ async fn create(
 }
 
 /// Read one technician.
+#[guarded]
 #[utoipa::path(
     tag = "technicians",
     params(("id" = TechnicianId, Path, description = "Technician id")),
-    responses((status = 200, description = "The technician", body = Technician), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The technician", body = Technician), GetErrors)
 )]
 #[get("/technicians/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TechnicianId>,
 ) -> AppResult<web::Json<Technician>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -130,21 +128,20 @@ async fn read(
 
 /// Change a technician. Absent fields stay; `null` clears `email`, `phone`,
 /// `home_site_id` or `van_warehouse_id`; `version`, when given, must be current.
+#[guarded]
 #[utoipa::path(
     tag = "technicians",
     params(("id" = TechnicianId, Path, description = "Technician id")),
     request_body = TechnicianPatch,
-    responses((status = 200, description = "The changed technician", body = Technician), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The changed technician", body = Technician), UpdateErrors)
 )]
 #[patch("/technicians/{id}")]
 async fn update(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TechnicianId>,
     Json(body): Json<TechnicianPatch>,
 ) -> AppResult<web::Json<Technician>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -156,19 +153,18 @@ async fn update(
 
 /// Delete a technician nothing references. While API keys (revoked ones too) are bound
 /// to them this is 409: set `active` to false instead.
+#[guarded]
 #[utoipa::path(
     tag = "technicians",
     params(("id" = TechnicianId, Path, description = "Technician id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/technicians/{id}")]
 async fn remove(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TechnicianId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

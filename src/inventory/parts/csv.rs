@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Criticality, Draft, Part};
 use super::store;
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Staff, WarehouseStaff};
+use crate::auth::{guarded, Allowed};
 use crate::csvio::{self, empty_as_none, CsvBody, ImportReport, Written};
 use crate::decimal::Money;
 use crate::error::AppResult;
@@ -53,18 +54,20 @@ impl From<&Part> for PartCsv {
 }
 
 /// Export every part as CSV.
+#[guarded]
 #[utoipa::path(
     tag = "parts",
     responses(
         (status = 200, description = "All parts as CSV", content_type = "text/csv", body = String,
          example = "id,sku,name,description,unit,category,criticality,unit_cost,active\n0193a4b2-7c1e-7d2a-9f00-1a2b3c4d5e6f,BRG-6204-2RS,Ball bearing 6204-2RS,,each,bearings,vital,4.2,true\n"),
         ListErrors
-    ),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    )
 )]
 #[get("/parts/export")]
-pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
-    caller.require_read()?;
+pub async fn export(
+    _caller: Allowed<Staff>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let body = state
         .db
         .run(|conn| {
@@ -84,22 +87,21 @@ pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
 
 /// Import parts from CSV, all or nothing. A row whose `id` or `sku` exists updates that
 /// part (keeping its models and suppliers); other rows create parts.
+#[guarded]
 #[utoipa::path(
     tag = "parts",
     request_body(content = String, content_type = "text/csv",
         description = "Columns: id (optional), sku, name, description, unit, category, criticality, unit_cost, active",
         example = "sku,name,unit,category,criticality,unit_cost\nBRG-6204-2RS,Ball bearing 6204-2RS,each,bearings,vital,4.20\nOIL-HLP46,Hydraulic oil HLP 46,l,lubricants,essential,3.85\n"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 200, description = "Imported", body = ImportReport), CreateErrors)
 )]
 #[post("/parts/import")]
 pub async fn import(
+    _caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     body: CsvBody,
 ) -> AppResult<web::Json<ImportReport>> {
-    caller.require(&[Role::Warehouse])?;
     let report = state
         .db
         .transaction(move |conn| {

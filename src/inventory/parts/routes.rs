@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 
 use super::model::{Criticality, Draft, NewPart, Part, PartPatch};
 use super::store::{self, PartFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Staff, WarehouseStaff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -51,19 +52,18 @@ pub struct ListQuery {
 }
 
 /// List parts, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "parts",
     params(ListQuery),
-    responses((status = 200, description = "A page of parts", body = Page<Part>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of parts", body = Page<Part>), ListErrors)
 )]
 #[get("/parts")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Part>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<PartId>(q.limit, q.cursor.as_deref())?;
     let mut e = Errors::new();
     let category = q.category.as_deref().map(|c| e.code("category", c, 32));
@@ -84,20 +84,19 @@ async fn list(
 }
 
 /// Create a part (409 when the SKU is taken).
+#[guarded]
 #[utoipa::path(
     tag = "parts",
     request_body = NewPart,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = Part), CreateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 201, description = "Created", body = Part), CreateErrors)
 )]
 #[post("/parts")]
 async fn create(
+    _caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewPart>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Warehouse])?;
     let part = state
         .db
         .run(move |conn| {
@@ -109,19 +108,18 @@ async fn create(
 }
 
 /// Read one part with its compatible models and suppliers.
+#[guarded]
 #[utoipa::path(
     tag = "parts",
     params(("id" = PartId, Path, description = "Part id")),
-    responses((status = 200, description = "The part", body = Part), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The part", body = Part), GetErrors)
 )]
 #[get("/parts/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<PartId>,
 ) -> AppResult<web::Json<Part>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -130,21 +128,20 @@ async fn read(
 
 /// Change a part. Absent fields stay; lists given replace the stored ones; `version`,
 /// when given, must be current.
+#[guarded]
 #[utoipa::path(
     tag = "parts",
     params(("id" = PartId, Path, description = "Part id")),
     request_body = PartPatch,
-    responses((status = 200, description = "The changed part", body = Part), UpdateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 200, description = "The changed part", body = Part), UpdateErrors)
 )]
 #[patch("/parts/{id}")]
 async fn update(
+    _caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<PartId>,
     Json(body): Json<PartPatch>,
 ) -> AppResult<web::Json<Part>> {
-    caller.require(&[Role::Warehouse])?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -155,19 +152,18 @@ async fn update(
 }
 
 /// Delete a part that has no stock history (409 otherwise: deactivate it instead).
+#[guarded]
 #[utoipa::path(
     tag = "parts",
     params(("id" = PartId, Path, description = "Part id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/parts/{id}")]
 async fn remove(
+    _caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<PartId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Warehouse])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

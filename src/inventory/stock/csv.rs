@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::balance::{self, Settings};
 use super::ledger;
 use super::movement::{Movement, MovementKind};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Staff, WarehouseStaff};
+use crate::auth::{guarded, Allowed};
 use crate::csvio::{self, empty_as_none, CsvBody, ImportReport, Written};
 use crate::decimal::Quantity;
 use crate::error::{AppError, AppResult};
@@ -41,18 +42,20 @@ pub struct BalanceCsv {
 }
 
 /// Export every balance as CSV.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     responses(
         (status = 200, description = "All balances as CSV", content_type = "text/csv", body = String,
          example = "sku,warehouse_code,bin,on_hand,reserved,available,reorder_point,reorder_quantity\nBRG-6204-2RS,HH-CENTRAL,A-03-2,17,2,15,5,20\n"),
         ListErrors
-    ),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    )
 )]
 #[get("/stock/export")]
-pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
-    caller.require_read()?;
+pub async fn export(
+    _caller: Allowed<Staff>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
     let body = state
         .db
         .run(|conn| {
@@ -81,22 +84,21 @@ pub async fn export(state: web::Data<AppState>, caller: Caller) -> AppResult<Htt
 
 /// Import balances from CSV, all or nothing: bins and reorder settings, and opening or
 /// corrected `on_hand` quantities (posted as `import` adjustments).
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     request_body(content = String, content_type = "text/csv",
         description = "Columns: sku, warehouse_code (both required), bin, on_hand, reorder_point, reorder_quantity; reserved and available are ignored",
         example = "sku,warehouse_code,bin,on_hand,reorder_point,reorder_quantity\nBRG-6204-2RS,HH-CENTRAL,A-03-2,17,5,20\n"),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 200, description = "Imported: `created` counts balances new to their warehouse", body = ImportReport), CreateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 200, description = "Imported: `created` counts balances new to their warehouse", body = ImportReport), CreateErrors)
 )]
 #[post("/stock/import")]
 pub async fn import(
+    caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     body: CsvBody,
 ) -> AppResult<web::Json<ImportReport>> {
-    caller.require(&[Role::Warehouse])?;
     let who = caller.name.clone();
     let report = state
         .db

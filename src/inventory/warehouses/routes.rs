@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 
 use super::model::{Draft, NewWarehouse, Warehouse, WarehouseKind, WarehousePatch};
 use super::store::{self, WarehouseFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Staff, WarehouseStaff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -44,19 +45,18 @@ pub struct ListQuery {
 }
 
 /// List warehouses, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "warehouses",
     params(ListQuery),
-    responses((status = 200, description = "A page of warehouses", body = Page<Warehouse>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of warehouses", body = Page<Warehouse>), ListErrors)
 )]
 #[get("/warehouses")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Warehouse>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<WarehouseId>(q.limit, q.cursor.as_deref())?;
     let filter = WarehouseFilter {
         kind: q.kind,
@@ -72,20 +72,19 @@ async fn list(
 }
 
 /// Create a warehouse (409 when the code is taken).
+#[guarded]
 #[utoipa::path(
     tag = "warehouses",
     request_body = NewWarehouse,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = Warehouse), CreateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 201, description = "Created", body = Warehouse), CreateErrors)
 )]
 #[post("/warehouses")]
 async fn create(
+    _caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewWarehouse>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Warehouse])?;
     let warehouse = state
         .db
         .run(move |conn| {
@@ -97,19 +96,18 @@ async fn create(
 }
 
 /// Read one warehouse.
+#[guarded]
 #[utoipa::path(
     tag = "warehouses",
     params(("id" = WarehouseId, Path, description = "Warehouse id")),
-    responses((status = 200, description = "The warehouse", body = Warehouse), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The warehouse", body = Warehouse), GetErrors)
 )]
 #[get("/warehouses/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<WarehouseId>,
 ) -> AppResult<web::Json<Warehouse>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -117,21 +115,20 @@ async fn read(
 }
 
 /// Change a warehouse. Absent fields stay; `version`, when given, must be current.
+#[guarded]
 #[utoipa::path(
     tag = "warehouses",
     params(("id" = WarehouseId, Path, description = "Warehouse id")),
     request_body = WarehousePatch,
-    responses((status = 200, description = "The changed warehouse", body = Warehouse), UpdateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 200, description = "The changed warehouse", body = Warehouse), UpdateErrors)
 )]
 #[patch("/warehouses/{id}")]
 async fn update(
+    _caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<WarehouseId>,
     Json(body): Json<WarehousePatch>,
 ) -> AppResult<web::Json<Warehouse>> {
-    caller.require(&[Role::Warehouse])?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -143,19 +140,18 @@ async fn update(
 
 /// Delete a warehouse that nothing references (409 once it has stock history, serves a
 /// site or is a technician's van: deactivate it instead).
+#[guarded]
 #[utoipa::path(
     tag = "warehouses",
     params(("id" = WarehouseId, Path, description = "Warehouse id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/warehouses/{id}")]
 async fn remove(
+    _caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<WarehouseId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Warehouse])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

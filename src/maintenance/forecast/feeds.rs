@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::keys::{hash_key, random_token};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::Planners;
+use crate::auth::{guarded, Allowed};
 use crate::error::{AppError, AppResult};
-use crate::http::docs::{AdminListErrors, CreateErrors, UpdateErrors};
+use crate::http::docs::{CreateErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{page, paging, Page};
 use crate::http::AppState;
@@ -79,20 +80,19 @@ pub fn valid(conn: &mut PgConnection, token: &str) -> QueryResult<bool> {
 }
 
 /// Create a feed token for subscribing to the schedule from a calendar application.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     request_body = NewFeed,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created; the token is shown this once", body = NewFeedToken), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Created; the token is shown this once", body = NewFeedToken), CreateErrors)
 )]
 #[post("/schedule/feeds")]
 async fn create(
+    caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewFeed>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let mut e = Errors::new();
     let name = e.text("name", &body.name, 200);
     e.finish()?;
@@ -118,19 +118,18 @@ async fn create(
 }
 
 /// List calendar feeds (without their tokens), oldest first.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     params(FeedQuery),
-    responses((status = 200, description = "A page of feeds", body = Page<Feed>), AdminListErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "A page of feeds", body = Page<Feed>), ListErrors)
 )]
 #[get("/schedule/feeds")]
 async fn list(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<FeedQuery>,
 ) -> AppResult<web::Json<Page<Feed>>> {
-    caller.require(&[Role::Planner])?;
     let (limit, after) = paging::<FeedId>(q.limit, q.cursor.as_deref())?;
     let rows = state
         .db
@@ -149,22 +148,21 @@ async fn list(
 }
 
 /// Revoke a feed token: calendars subscribed with it get 401 from then on.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     params(
         ("id" = FeedId, Path, description = "Feed id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
-    responses((status = 200, description = "The revoked feed", body = Feed), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The revoked feed", body = Feed), UpdateErrors)
 )]
 #[post("/schedule/feeds/{id}/revoke")]
 async fn revoke(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<FeedId>,
 ) -> AppResult<web::Json<Feed>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     let feed = state
         .db

@@ -4,8 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use actix_web::dev::Payload;
-use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -14,7 +13,8 @@ use utoipa::IntoParams;
 use super::gather::{self, Filter, Forecast, Item};
 use super::model::{Demand, Occurrence, Schedule, ScheduledPart};
 use super::{feeds, ics};
-use crate::auth::Caller;
+use crate::auth::policy::{Staff, StaffOrFeedToken};
+use crate::auth::{guarded, Allowed};
 use crate::decimal::Quantity;
 use crate::error::{AppError, AppResult};
 use crate::http::docs::ListErrors;
@@ -214,19 +214,18 @@ fn demand(f: &Forecast, items: &[&Item]) -> Vec<Demand> {
 /// days), in due order, each with its parts kit and whether the serving warehouse's
 /// available stock covers it, taken cumulatively in due order across all plans; and
 /// the parts demand over the whole window.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     params(ScheduleQuery),
-    responses((status = 200, description = "A page of occurrences and the window's demand", body = Schedule), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of occurrences and the window's demand", body = Schedule), ListErrors)
 )]
 #[get("/schedule")]
 async fn schedule(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ScheduleQuery>,
 ) -> AppResult<web::Json<Schedule>> {
-    caller.require_read()?;
     let now = Utc::now();
     let (from, to) = window(q.from, q.to, now)?;
     let (limit, after) = paging::<Key>(q.limit, q.cursor.as_deref())?;
@@ -267,6 +266,7 @@ async fn schedule(
 /// The PM forecast as an iCalendar (RFC 5545) feed: one event per occurrence, in UTC,
 /// with stable UIDs. Calendar applications subscribe with a feed token in the URL
 /// (`?token=…`, from `POST /schedule/feeds`); an API key works too.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     params(IcsQuery),
@@ -274,31 +274,14 @@ async fn schedule(
         (status = 200, description = "The calendar", content_type = "text/calendar", body = String,
          example = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:ICALENDAR-RS\r\nCALSCALE:GREGORIAN\r\nBEGIN:VEVENT\r\nUID:0193…-0193…-1800000000@mainspring\r\nDTSTART:20270115T060000Z\r\nDTEND:20270115T073000Z\r\nSUMMARY:Quarterly service — Filler 3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"),
         ListErrors
-    ),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]), ("feed_token" = []))
+    )
 )]
 #[get("/schedule.ics")]
 async fn schedule_ics(
-    req: HttpRequest,
+    _caller: Allowed<StaffOrFeedToken>,
     state: web::Data<AppState>,
     Query(q): Query<IcsQuery>,
 ) -> AppResult<HttpResponse> {
-    match q.token.clone() {
-        Some(token) => {
-            let ok = state
-                .db
-                .run(move |conn| Ok(feeds::valid(conn, &token)?))
-                .await?;
-            if !ok {
-                return Err(AppError::Unauthorized);
-            }
-        }
-        None => {
-            Caller::from_request(&req, &mut Payload::None)
-                .await?
-                .require_read()?;
-        }
-    }
     let now = Utc::now();
     let (from, to) = window(q.from, q.to, now)?;
     let body = state

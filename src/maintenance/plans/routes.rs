@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 
 use super::model::{NewPlan, Plan, PlanPatch};
 use super::store::{self, PlanFilter};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, DeleteErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -41,19 +42,18 @@ pub struct ListQuery {
 }
 
 /// List maintenance plans, filtered, in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     params(ListQuery),
-    responses((status = 200, description = "A page of plans", body = Page<Plan>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of plans", body = Page<Plan>), ListErrors)
 )]
 #[get("/maintenance-plans")]
 async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Plan>>> {
-    caller.require_read()?;
     let paging = PageParams {
         limit: q.limit,
         cursor: q.cursor.clone(),
@@ -73,38 +73,36 @@ async fn list(
 
 /// Create a plan for one asset or for every asset of an equipment model. An invalid
 /// cron expression, interval or meter is a 422 saying what is wrong.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     request_body = NewPlan,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Created", body = Plan), CreateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 201, description = "Created", body = Plan), CreateErrors)
 )]
 #[post("/maintenance-plans")]
 async fn create(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewPlan>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let plan = state.db.run(move |conn| store::create(conn, &body)).await?;
     Ok(HttpResponse::Created().json(plan))
 }
 
 /// Read one plan with its parts kit.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     params(("id" = PlanId, Path, description = "Plan id")),
-    responses((status = 200, description = "The plan", body = Plan), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The plan", body = Plan), GetErrors)
 )]
 #[get("/maintenance-plans/{id}")]
 async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<PlanId>,
 ) -> AppResult<web::Json<Plan>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| store::get(conn, id)).await?,
@@ -113,21 +111,20 @@ async fn read(
 
 /// Change a plan. Absent fields stay; `parts` replaces the kit; `version`, when given,
 /// must be current. Tickets already opened keep what they were opened with.
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     params(("id" = PlanId, Path, description = "Plan id")),
     request_body = PlanPatch,
-    responses((status = 200, description = "The changed plan", body = Plan), UpdateErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The changed plan", body = Plan), UpdateErrors)
 )]
 #[patch("/maintenance-plans/{id}")]
 async fn update(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<PlanId>,
     Json(body): Json<PlanPatch>,
 ) -> AppResult<web::Json<Plan>> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -138,19 +135,18 @@ async fn update(
 }
 
 /// Delete a plan no ticket came from (409 otherwise: deactivate it instead).
+#[guarded]
 #[utoipa::path(
     tag = "maintenance",
     params(("id" = PlanId, Path, description = "Plan id")),
-    responses((status = 204, description = "Deleted"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Deleted"), DeleteErrors)
 )]
 #[delete("/maintenance-plans/{id}")]
 async fn remove(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<PlanId>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let id = id.into_inner();
     state.db.run(move |conn| store::delete(conn, id)).await?;
     Ok(HttpResponse::NoContent().finish())

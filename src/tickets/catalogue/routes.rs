@@ -12,7 +12,8 @@ use utoipa::IntoParams;
 
 use super::failure_codes::{self, FailureCodeBody, FailureCodeEntry, FailureKind};
 use super::sla_targets::{self, SlaTarget, SlaTargetBody};
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Admins, Planners, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{DeleteErrors, ListErrors, ReplaceErrors};
 use crate::http::extract::{Json, Query};
@@ -44,19 +45,18 @@ pub struct FailureCodeQuery {
 }
 
 /// List the failure-code catalogue, by kind and code.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(FailureCodeQuery),
-    responses((status = 200, description = "A page of failure codes", body = Page<FailureCodeEntry>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of failure codes", body = Page<FailureCodeEntry>), ListErrors)
 )]
 #[get("/failure-codes")]
 async fn list_failure_codes(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<FailureCodeQuery>,
 ) -> AppResult<web::Json<Page<FailureCodeEntry>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<(FailureKind, String)>(q.limit, q.cursor.as_deref())?;
     let rows = state
         .db
@@ -67,6 +67,7 @@ async fn list_failure_codes(
 
 /// Create a failure code, or replace its description. The code is lower-cased. Tickets
 /// may name it in their work record from then on.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
@@ -74,17 +75,15 @@ async fn list_failure_codes(
         ("code" = String, Path, description = "`[a-z0-9_-]`, 1 to 32 characters (lower-cased)", pattern = r"^[A-Za-z0-9_-]{1,32}$"),
     ),
     request_body = FailureCodeBody,
-    responses((status = 200, description = "The code as stored", body = FailureCodeEntry), ReplaceErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 200, description = "The code as stored", body = FailureCodeEntry), ReplaceErrors)
 )]
 #[put("/failure-codes/{kind}/{code}")]
 async fn put_failure_code(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<(String, String)>,
     Json(body): Json<FailureCodeBody>,
 ) -> AppResult<web::Json<FailureCodeEntry>> {
-    caller.require(&[Role::Planner])?;
     let (kind, code) = path.into_inner();
     let entry = failure_codes::validate(&kind, &code, &body)?;
     Ok(web::Json(
@@ -98,22 +97,21 @@ async fn put_failure_code(
 /// Remove a failure code from the catalogue. Tickets keep their failure codes as text,
 /// not as references, so a code that tickets already name can be removed: those tickets
 /// keep showing it, and only new work records are refused it.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
         ("kind" = FailureKind, Path, description = "problem, cause or remedy"),
         ("code" = String, Path, description = "The code (matched ignoring case)"),
     ),
-    responses((status = 204, description = "Removed"), DeleteErrors),
-    security(("bearer" = ["admin", "planner"]))
+    responses((status = 204, description = "Removed"), DeleteErrors)
 )]
 #[delete("/failure-codes/{kind}/{code}")]
 async fn delete_failure_code(
+    _caller: Allowed<Planners>,
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner])?;
     let (kind, code) = path.into_inner();
     let (kind, code) = failure_codes::key(&kind, &code)
         .ok_or_else(|| AppError::NotFound(format!("no {kind} code `{code}`")))?;
@@ -137,19 +135,18 @@ pub struct SlaTargetQuery {
 
 /// List every SLA target, by tier and priority. A ticket takes the row of its customer's
 /// service tier and its priority, else the tier `*` row of its priority.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(SlaTargetQuery),
-    responses((status = 200, description = "A page of SLA targets", body = Page<SlaTarget>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of SLA targets", body = Page<SlaTarget>), ListErrors)
 )]
 #[get("/sla-targets")]
 async fn list_sla_targets(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<SlaTargetQuery>,
 ) -> AppResult<web::Json<Page<SlaTarget>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<(String, String)>(q.limit, q.cursor.as_deref())?;
     let rows = state
         .db
@@ -163,6 +160,7 @@ async fn list_sla_targets(
 /// Set the SLA targets of a service tier (or of `*`, the default) for a priority,
 /// creating or replacing them. Tickets opened or reprioritised afterwards get due times
 /// from the new targets; tickets already open keep theirs.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
@@ -170,17 +168,15 @@ async fn list_sla_targets(
         ("priority" = Priority, Path, description = "The ticket priority"),
     ),
     request_body = SlaTargetBody,
-    responses((status = 200, description = "The targets as stored", body = SlaTarget), ReplaceErrors),
-    security(("bearer" = ["admin"]))
+    responses((status = 200, description = "The targets as stored", body = SlaTarget), ReplaceErrors)
 )]
 #[put("/sla-targets/{tier}/{priority}")]
 async fn put_sla_target(
+    caller: Allowed<Admins>,
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<(String, String)>,
     Json(body): Json<SlaTargetBody>,
 ) -> AppResult<web::Json<SlaTarget>> {
-    caller.require(&[Role::Admin])?;
     let (tier, priority) = path.into_inner();
     let target = sla_targets::validate(&tier, &priority, &body)?;
     let target = state
@@ -200,22 +196,21 @@ async fn put_sla_target(
 
 /// Remove a service tier's own targets for a priority: its tickets opened afterwards
 /// get the default (`*`) targets. The defaults cannot be removed (409), only changed.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(
         ("tier" = String, Path, description = "A customer service tier"),
         ("priority" = Priority, Path, description = "The ticket priority"),
     ),
-    responses((status = 204, description = "Removed"), DeleteErrors),
-    security(("bearer" = ["admin"]))
+    responses((status = 204, description = "Removed"), DeleteErrors)
 )]
 #[delete("/sla-targets/{tier}/{priority}")]
 async fn delete_sla_target(
+    caller: Allowed<Admins>,
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin])?;
     let (tier, priority) = path.into_inner();
     let (tier, priority) = sla_targets::key(&tier, &priority).ok_or_else(|| {
         AppError::NotFound(format!(

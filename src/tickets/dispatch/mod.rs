@@ -15,7 +15,8 @@ use diesel::sql_types::{Array, Numeric, Uuid as SqlUuid};
 
 use super::model::Status;
 use super::store;
-use crate::auth::Caller;
+use crate::auth::policy::Staff;
+use crate::auth::{guarded, Allowed};
 use crate::db::types::TextList;
 use crate::decimal::Quantity;
 use crate::error::{AppError, AppResult};
@@ -244,19 +245,18 @@ pub fn suggest(conn: &mut PgConnection, id: TicketId) -> AppResult<DispatchSugge
 /// van holds the parts reserved for the ticket (10 × the share it holds; 10 when none
 /// are needed), with each part's points and reason. Closed and cancelled tickets are
 /// answered too.
+#[guarded]
 #[utoipa::path(
     tag = "tickets",
     params(("id" = TicketId, Path, description = "Ticket id")),
-    responses((status = 200, description = "The technicians, best first", body = DispatchSuggestions), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The technicians, best first", body = DispatchSuggestions), GetErrors)
 )]
 #[get("/tickets/{id}/dispatch-suggestions")]
 async fn dispatch_suggestions(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<TicketId>,
 ) -> AppResult<web::Json<DispatchSuggestions>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| suggest(conn, id)).await?,

@@ -5,7 +5,8 @@ use actix_web::{get, patch, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Staff, WarehouseStaff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -40,19 +41,18 @@ pub struct ListQuery {
 /// List stock balances by part and warehouse. With `below_reorder=true` this is the
 /// reorder list: each item's `reorder` says how much to order, from which supplier, and
 /// its lead time.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(ListQuery),
-    responses((status = 200, description = "A page of balances", body = Page<Balance>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of balances", body = Page<Balance>), ListErrors)
 )]
 #[get("/stock")]
 pub async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Balance>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<BalanceKey>(q.limit, q.cursor.as_deref())?;
     let filter = BalanceFilter {
         part_id: q.part_id,
@@ -71,22 +71,21 @@ pub async fn list(
 }
 
 /// Read the balance of one part at one warehouse.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(
         ("part_id" = PartId, Path, description = "Part id"),
         ("warehouse_id" = WarehouseId, Path, description = "Warehouse id"),
     ),
-    responses((status = 200, description = "The balance", body = Balance), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The balance", body = Balance), GetErrors)
 )]
 #[get("/stock/balances/{part_id}/{warehouse_id}")]
 pub async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<(PartId, WarehouseId)>,
 ) -> AppResult<web::Json<Balance>> {
-    caller.require_read()?;
     let (part, warehouse) = path.into_inner();
     Ok(web::Json(
         state
@@ -98,6 +97,7 @@ pub async fn read(
 
 /// Set a balance's bin and reorder settings (creating the balance at zero when the part
 /// was never at the warehouse). Quantities change only through movements.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(
@@ -105,17 +105,15 @@ pub async fn read(
         ("warehouse_id" = WarehouseId, Path, description = "Warehouse id"),
     ),
     request_body = BalancePatch,
-    responses((status = 200, description = "The balance", body = Balance), UpdateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 200, description = "The balance", body = Balance), UpdateErrors)
 )]
 #[patch("/stock/balances/{part_id}/{warehouse_id}")]
 pub async fn update(
+    _caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     path: web::Path<(PartId, WarehouseId)>,
     Json(body): Json<BalancePatch>,
 ) -> AppResult<web::Json<Balance>> {
-    caller.require(&[Role::Warehouse])?;
     let (part, warehouse) = path.into_inner();
     Ok(web::Json(
         state
@@ -142,19 +140,18 @@ pub struct Valuation {
 }
 
 /// The value of the stock in each warehouse at the parts' moving-average unit costs.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(ValuationQuery),
-    responses((status = 200, description = "Value per warehouse", body = Valuation), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "Value per warehouse", body = Valuation), ListErrors)
 )]
 #[get("/stock/valuation")]
 pub async fn valuation(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ValuationQuery>,
 ) -> AppResult<web::Json<Valuation>> {
-    caller.require_read()?;
     let warehouses = state
         .db
         .run(move |conn| Ok(balance::valuation(conn, q.warehouse_id)?))

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Staff, WarehouseStaff};
+use crate::auth::{guarded, Allowed};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{CreateErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -40,19 +41,18 @@ pub struct ListQuery {
 }
 
 /// List stock movements in the order they were recorded.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(ListQuery),
-    responses((status = 200, description = "A page of movements", body = Page<Movement>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of movements", body = Page<Movement>), ListErrors)
 )]
 #[get("/stock/movements")]
 pub async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Movement>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<MovementId>(q.limit, q.cursor.as_deref())?;
     let mut e = Errors::new();
     e.time("from", q.from);
@@ -77,20 +77,19 @@ pub async fn list(
 /// Post a movement: `receipt`, `issue`, `return`, `transfer` (both legs at once) or
 /// `adjustment`. 409 with `available` when the stock is not there; nothing reserved for
 /// one ticket goes to another.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     request_body = NewMovement,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Posted", body = Posted), CreateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 201, description = "Posted", body = Posted), CreateErrors)
 )]
 #[post("/stock/movements")]
 pub async fn create(
+    caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewMovement>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Warehouse])?;
     let who = caller.name.clone();
     let movements = state
         .db
@@ -100,19 +99,18 @@ pub async fn create(
 }
 
 /// Read one movement.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(("id" = MovementId, Path, description = "Movement id")),
-    responses((status = 200, description = "The movement", body = Movement), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The movement", body = Movement), GetErrors)
 )]
 #[get("/stock/movements/{id}")]
 pub async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<MovementId>,
 ) -> AppResult<web::Json<Movement>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -127,6 +125,7 @@ pub async fn read(
 /// Reverse a movement: post the opposite movement referencing it (both legs of a
 /// transfer). 409 when it was reversed already, is itself a reversal, or the stock it
 /// would take back is no longer available.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(
@@ -134,17 +133,15 @@ pub async fn read(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewReversal,
-    responses((status = 201, description = "The reversing movements", body = Posted), UpdateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 201, description = "The reversing movements", body = Posted), UpdateErrors)
 )]
 #[post("/stock/movements/{id}/reversal")]
 pub async fn reverse(
+    caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<MovementId>,
     Json(body): Json<NewReversal>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Warehouse])?;
     let id = id.into_inner();
     let who = caller.name.clone();
     let movements = state

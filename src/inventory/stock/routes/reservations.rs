@@ -4,7 +4,8 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{PlannersOrWarehouse, Staff};
+use crate::auth::{guarded, Allowed};
 use crate::error::{AppError, AppResult};
 use crate::http::docs::{CreateErrors, GetErrors, ListErrors, UpdateErrors};
 use crate::http::extract::{Json, Query};
@@ -35,19 +36,18 @@ pub struct ListQuery {
 }
 
 /// List reservations in creation order.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(ListQuery),
-    responses((status = 200, description = "A page of reservations", body = Page<Reservation>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of reservations", body = Page<Reservation>), ListErrors)
 )]
 #[get("/stock/reservations")]
 pub async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Reservation>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<ReservationId>(q.limit, q.cursor.as_deref())?;
     let filter = ReservationFilter {
         ticket_id: q.ticket_id,
@@ -66,20 +66,19 @@ pub async fn list(
 /// Reserve stock at a warehouse for a ticket. Reserving again for the same ticket, part
 /// and warehouse adds to its open reservation. More than is available is 409 (with
 /// `available`), unless `allow_shortage` records the rest as a shortage.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     request_body = NewReservation,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "The ticket's reservation", body = Reservation), CreateErrors),
-    security(("bearer" = ["admin", "planner", "warehouse"]))
+    responses((status = 201, description = "The ticket's reservation", body = Reservation), CreateErrors)
 )]
 #[post("/stock/reservations")]
 pub async fn create(
+    caller: Allowed<PlannersOrWarehouse>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewReservation>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Planner, Role::Warehouse])?;
     let who = caller.name.clone();
     let r = state
         .db
@@ -89,19 +88,18 @@ pub async fn create(
 }
 
 /// Read one reservation.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(("id" = ReservationId, Path, description = "Reservation id")),
-    responses((status = 200, description = "The reservation", body = Reservation), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The reservation", body = Reservation), GetErrors)
 )]
 #[get("/stock/reservations/{id}")]
 pub async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<ReservationId>,
 ) -> AppResult<web::Json<Reservation>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state
@@ -115,6 +113,7 @@ pub async fn read(
 
 /// Release an open reservation: what it held becomes available (and fills other
 /// tickets' shortages first). 409 when it is not open.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(
@@ -122,17 +121,15 @@ pub async fn read(
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice"),
     ),
     request_body = NewRelease,
-    responses((status = 200, description = "The released reservation", body = Reservation), UpdateErrors),
-    security(("bearer" = ["admin", "planner", "warehouse"]))
+    responses((status = 200, description = "The released reservation", body = Reservation), UpdateErrors)
 )]
 #[post("/stock/reservations/{id}/release")]
 pub async fn release(
+    _caller: Allowed<PlannersOrWarehouse>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<ReservationId>,
     Json(body): Json<NewRelease>,
 ) -> AppResult<web::Json<Reservation>> {
-    caller.require(&[Role::Planner, Role::Warehouse])?;
     let id = id.into_inner();
     let mut e = Errors::new();
     let reason = e.code("reason", body.reason.as_deref().unwrap_or("manual"), 32);

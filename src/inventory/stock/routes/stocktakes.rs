@@ -4,7 +4,8 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Role};
+use crate::auth::policy::{Staff, WarehouseStaff};
+use crate::auth::{guarded, Allowed};
 use crate::error::AppResult;
 use crate::http::docs::{CreateErrors, GetErrors, ListErrors};
 use crate::http::extract::{Json, Query};
@@ -27,19 +28,18 @@ pub struct ListQuery {
 }
 
 /// List posted stocktakes with their lines, in posting order.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(ListQuery),
-    responses((status = 200, description = "A page of stocktakes", body = Page<Stocktake>), ListErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "A page of stocktakes", body = Page<Stocktake>), ListErrors)
 )]
 #[get("/stock/stocktakes")]
 pub async fn list(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> AppResult<web::Json<Page<Stocktake>>> {
-    caller.require_read()?;
     let (limit, after) = paging::<StocktakeId>(q.limit, q.cursor.as_deref())?;
     let rows = state
         .db
@@ -51,20 +51,19 @@ pub async fn list(
 /// Post a stocktake: for each counted part, the difference between the count and the
 /// ledger as of `counted_at` becomes an adjustment dated at the count, all in one
 /// transaction. Parts not listed are left alone.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     request_body = NewStocktake,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of acting twice")),
-    responses((status = 201, description = "Posted", body = Stocktake), CreateErrors),
-    security(("bearer" = ["admin", "warehouse"]))
+    responses((status = 201, description = "Posted", body = Stocktake), CreateErrors)
 )]
 #[post("/stock/stocktakes")]
 pub async fn create(
+    caller: Allowed<WarehouseStaff>,
     state: web::Data<AppState>,
-    caller: Caller,
     Json(body): Json<NewStocktake>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Warehouse])?;
     let who = caller.name.clone();
     let s = state
         .db
@@ -74,19 +73,18 @@ pub async fn create(
 }
 
 /// Read one stocktake with its lines.
+#[guarded]
 #[utoipa::path(
     tag = "stock",
     params(("id" = StocktakeId, Path, description = "Stocktake id")),
-    responses((status = 200, description = "The stocktake", body = Stocktake), GetErrors),
-    security(("bearer" = ["admin", "planner", "warehouse", "technician", "viewer"]))
+    responses((status = 200, description = "The stocktake", body = Stocktake), GetErrors)
 )]
 #[get("/stock/stocktakes/{id}")]
 pub async fn read(
+    _caller: Allowed<Staff>,
     state: web::Data<AppState>,
-    caller: Caller,
     id: web::Path<StocktakeId>,
 ) -> AppResult<web::Json<Stocktake>> {
-    caller.require_read()?;
     let id = id.into_inner();
     Ok(web::Json(
         state.db.run(move |conn| stocktake::get(conn, id)).await?,
