@@ -52,7 +52,11 @@ impl FieldError {
     "errors": [{"field": "time_zone", "reason": "unknown IANA time zone `Europe/Berln`"}]
 }))]
 pub struct Problem {
-    /// A URI naming the kind of problem.
+    /// A URI naming the kind of problem, stable for clients to branch on:
+    /// `https://mainspring.dev/problems/` + `bad-request`, `unauthorized`, `forbidden`,
+    /// `not-found`, `validation`, `payload-too-large`, `unavailable`, `internal`, or for
+    /// 409 `stale-version`, `invalid-transition`, `duplicate`, `referenced`,
+    /// `concurrent-update`, `insufficient-stock` and `conflict`.
     #[serde(rename = "type")]
     pub kind: String,
     /// A short summary of the kind of problem.
@@ -64,13 +68,68 @@ pub struct Problem {
     /// The offending fields (validation errors).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// For an invalid transition: the states that may follow the current one.
+    /// For an invalid transition: the states (or actions) that may follow the current one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
     /// For insufficient stock: the quantity that could be had (an exact decimal).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "2.5")]
     pub available: Option<String>,
+}
+
+/// What kind of 409 a conflict is, so a client can branch on the problem `type`
+/// (`https://mainspring.dev/problems/{slug}`) instead of parsing `detail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// The `version` sent is not the record's current one: read it again and retry.
+    StaleVersion,
+    /// The lifecycle does not allow this change from the current status; `allowed`
+    /// lists what may follow it.
+    InvalidTransition,
+    /// A unique value is already taken (SKU, serial number, code, one-per rule).
+    Duplicate,
+    /// Other records still reference this one (deleting it), or the change would break
+    /// a reference.
+    Referenced,
+    /// A concurrent request won, or the same idempotent request is still running: retry.
+    Concurrent,
+    /// The resource's current state refuses the change (an inactive part, a closed
+    /// ticket, a reversal of a reversal).
+    State,
+}
+
+impl ConflictKind {
+    pub const ALL: [ConflictKind; 6] = [
+        ConflictKind::StaleVersion,
+        ConflictKind::InvalidTransition,
+        ConflictKind::Duplicate,
+        ConflictKind::Referenced,
+        ConflictKind::Concurrent,
+        ConflictKind::State,
+    ];
+
+    /// The last segment of the problem `type`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::StaleVersion => "stale-version",
+            Self::InvalidTransition => "invalid-transition",
+            Self::Duplicate => "duplicate",
+            Self::Referenced => "referenced",
+            Self::Concurrent => "concurrent-update",
+            Self::State => "conflict",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::StaleVersion => "Stale version",
+            Self::InvalidTransition => "Invalid transition",
+            Self::Duplicate => "Duplicate",
+            Self::Referenced => "Still referenced",
+            Self::Concurrent => "Concurrent update",
+            Self::State => "Conflict",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +144,7 @@ pub enum AppError {
     NotFound(String),
     #[error("{detail}")]
     Conflict {
+        kind: ConflictKind,
         detail: String,
         allowed: Option<Vec<String>>,
     },
@@ -107,10 +167,47 @@ pub enum AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn conflict(detail: impl Into<String>) -> Self {
+    /// A 409 of `kind`.
+    pub fn conflict_of(kind: ConflictKind, detail: impl Into<String>) -> Self {
         Self::Conflict {
+            kind,
             detail: detail.into(),
             allowed: None,
+        }
+    }
+
+    /// A 409: the resource's current state refuses the change.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::conflict_of(ConflictKind::State, detail)
+    }
+
+    /// A 409: the `version` sent is stale.
+    pub fn stale(detail: impl Into<String>) -> Self {
+        Self::conflict_of(ConflictKind::StaleVersion, detail)
+    }
+
+    /// A 409: a unique value is taken.
+    pub fn duplicate(detail: impl Into<String>) -> Self {
+        Self::conflict_of(ConflictKind::Duplicate, detail)
+    }
+
+    /// A 409: still referenced by other records.
+    pub fn referenced(detail: impl Into<String>) -> Self {
+        Self::conflict_of(ConflictKind::Referenced, detail)
+    }
+
+    /// A 409: a concurrent request won; retry.
+    pub fn concurrent(detail: impl Into<String>) -> Self {
+        Self::conflict_of(ConflictKind::Concurrent, detail)
+    }
+
+    /// A 409: the lifecycle refuses this change; `allowed` are the states or actions
+    /// that may follow the current one.
+    pub fn transition(detail: impl Into<String>, allowed: Vec<String>) -> Self {
+        Self::Conflict {
+            kind: ConflictKind::InvalidTransition,
+            detail: detail.into(),
+            allowed: Some(allowed),
         }
     }
 
@@ -138,7 +235,7 @@ impl AppError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-            Self::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::Conflict { kind, .. } => (StatusCode::CONFLICT, kind.slug(), kind.title()),
             Self::InsufficientStock { .. } => (
                 StatusCode::CONFLICT,
                 "insufficient-stock",
@@ -218,11 +315,11 @@ impl From<DieselError> for AppError {
         match &err {
             DieselError::NotFound => Self::NotFound("no such resource".into()),
             DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => Self::conflict(unique_message(
+                DatabaseErrorKind::UniqueViolation => Self::duplicate(unique_message(
                     info.constraint_name().unwrap_or_default(),
                     info.details().unwrap_or_else(|| info.message()),
                 )),
-                DatabaseErrorKind::ForeignKeyViolation => Self::conflict(format!(
+                DatabaseErrorKind::ForeignKeyViolation => Self::referenced(format!(
                     "the change would break a reference: {}",
                     info.details().unwrap_or_else(|| info.message())
                 )),
@@ -232,7 +329,7 @@ impl From<DieselError> for AppError {
                     info.message()
                 )),
                 DatabaseErrorKind::SerializationFailure => {
-                    Self::conflict("a concurrent update won; retry the request")
+                    Self::concurrent("a concurrent update won; retry the request")
                 }
                 // a value PostgreSQL cannot hold (a date out of its range, say) is bad input
                 _ if info.message().contains("out of range") => {

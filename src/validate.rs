@@ -103,7 +103,7 @@ impl Errors {
 /// Optimistic concurrency for PATCH: a `version` that is not the current one is 409.
 pub fn check_version(expected: Option<i32>, current: i32) -> AppResult<()> {
     match expected {
-        Some(v) if v != current => Err(AppError::conflict(format!(
+        Some(v) if v != current => Err(AppError::stale(format!(
             "the record changed since version {v}; it is now at version {current}"
         ))),
         _ => Ok(()),

@@ -182,7 +182,7 @@ pub fn revoke(conn: &mut PgConnection, id: KeyId) -> AppResult<ApiKey> {
     .execute(conn)?;
     let key = get(conn, id)?;
     if updated == 0 && key.revoked_at.is_none() {
-        return Err(AppError::conflict("the key changed concurrently; retry"));
+        return Err(AppError::concurrent("the key changed concurrently; retry"));
     }
     Ok(key)
 }

@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::IntoResponses;
+
+use crate::error::ConflictKind;
 
 fn problem(description: &str, status: u16, slug: &str, detail: &str) -> RefOr<Response> {
     let example = serde_json::json!({
@@ -64,9 +67,83 @@ fn not_found() -> (String, RefOr<Response>) {
         ),
     )
 }
+/// A 409: one problem `type` per kind of conflict (`ConflictKind`, and insufficient
+/// stock), each with an example, so a client knows what it can branch on.
 fn conflict() -> (String, RefOr<Response>) {
-    ("409".into(), problem("Conflict", 409, "conflict", "already exists (assets_serial_per_model): Key (model_id, serial_number)=(…, SN-1) already exists."))
+    let examples = ConflictKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let (detail, allowed) = conflict_example(kind);
+            (kind.slug(), kind.title(), detail, allowed)
+        })
+        .chain([(
+            "insufficient-stock",
+            "Insufficient stock",
+            "only 2.5 of FLT-100 are available in CENTRAL",
+            None,
+        )])
+        .map(|(slug, title, detail, allowed)| {
+            let mut value = serde_json::json!({
+                "type": format!("https://mainspring.dev/problems/{slug}"),
+                "title": title,
+                "status": 409,
+                "detail": detail,
+            });
+            if let Some(allowed) = allowed {
+                value["allowed"] = serde_json::json!(allowed);
+            }
+            if slug == "insufficient-stock" {
+                value["available"] = serde_json::json!("2.5");
+            }
+            (
+                slug.to_owned(),
+                ExampleBuilder::new().summary(title).value(Some(value)).build(),
+            )
+        });
+    let response = ResponseBuilder::new()
+        .description(
+            "Conflict. The problem `type` names the kind: `stale-version` (the `version` sent \
+             is not the current one), `invalid-transition` (the lifecycle does not allow it; \
+             `allowed` lists what may follow), `duplicate` (a unique value is taken), \
+             `referenced` (other records still reference it), `concurrent-update` (a \
+             concurrent request won, or the same idempotent request is still running: \
+             retry), `insufficient-stock` (`available` says how much there is) and \
+             `conflict` (the resource's current state refuses the change).",
+        )
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .examples_from_iter(examples)
+                .build(),
+        )
+        .build();
+    ("409".into(), response.into())
 }
+
+fn conflict_example(kind: ConflictKind) -> (&'static str, Option<Vec<&'static str>>) {
+    match kind {
+        ConflictKind::StaleVersion => (
+            "the record changed since version 3; it is now at version 4",
+            None,
+        ),
+        ConflictKind::InvalidTransition => (
+            "ticket T-000123 is open; it can go to assigned, on_hold, cancelled",
+            Some(vec!["assigned", "on_hold", "cancelled"]),
+        ),
+        ConflictKind::Duplicate => (
+            "already exists (assets_serial_per_model): Key (model_id, serial_number)=(…, SN-1) already exists.",
+            None,
+        ),
+        ConflictKind::Referenced => (
+            "the change would break a reference: Key (id)=(…) is still referenced from table \"assets\".",
+            None,
+        ),
+        ConflictKind::Concurrent => ("a concurrent update won; retry the request", None),
+        ConflictKind::State => ("ticket T-000123 is closed and takes no more changes", None),
+    }
+}
+
 fn too_large() -> (String, RefOr<Response>) {
     (
         "413".into(),

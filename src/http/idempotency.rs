@@ -212,7 +212,7 @@ fn claim(
             .first(conn)
             .optional()?;
         let Some((hash, state, status, content_type, body, created_at)) = row else {
-            return Err(AppError::conflict(
+            return Err(AppError::concurrent(
                 "the idempotency key is being released; retry",
             ));
         };
@@ -242,7 +242,7 @@ fn claim(
                 content_type,
                 body: body.unwrap_or_default(),
             }),
-            _ => Err(AppError::conflict(
+            _ => Err(AppError::concurrent(
                 "a request with this Idempotency-Key is still being processed; retry later",
             )),
         }

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::condition::number;
 use super::model::{FollowStatus, Rule, RuleKind};
 use super::template;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictKind};
 use crate::ids::{AssetId, RuleId, TicketId};
 use crate::schema::{assets, rule_states, tickets};
 use crate::tickets::events;
@@ -157,7 +157,10 @@ pub fn breach(conn: &mut PgConnection, o: &Occasion) -> AppResult<Applied> {
                         .execute(conn)?;
                     Applied::Opened(t.id)
                 }
-                Err(AppError::Conflict { .. }) => {
+                Err(AppError::Conflict {
+                    kind: ConflictKind::Duplicate,
+                    ..
+                }) => {
                     let found = open_ticket(conn, o.rule.id, o.asset)?.ok_or_else(|| {
                         AppError::Internal("the open ticket of a rule vanished".into())
                     })?;

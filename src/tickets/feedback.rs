@@ -112,7 +112,7 @@ async fn create(
             let exists: bool = diesel::select(diesel::dsl::exists(ticket_feedback::table.find(id)))
                 .get_result(conn)?;
             if exists {
-                return Err(AppError::conflict(format!(
+                return Err(AppError::duplicate(format!(
                     "ticket {} already has the customer's feedback",
                     format_number(t.number)
                 )));

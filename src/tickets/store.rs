@@ -719,8 +719,8 @@ pub fn transition(
         has_feedback,
     };
     lifecycle::check(t.status, tr.to, &facts).map_err(|r| match r {
-        Refusal::NotAllowed { allowed } => AppError::Conflict {
-            detail: format!(
+        Refusal::NotAllowed { allowed } => AppError::transition(
+            format!(
                 "ticket {} is {}; it can go to {}",
                 format_number(t.number),
                 t.status,
@@ -734,8 +734,8 @@ pub fn transition(
                         .join(", ")
                 }
             ),
-            allowed: Some(allowed.iter().map(|s| s.as_str().to_owned()).collect()),
-        },
+            allowed.iter().map(|s| s.as_str().to_owned()).collect(),
+        ),
         Refusal::Missing { field, reason } => AppError::invalid(field, reason),
         Refusal::Unmet(why) => AppError::conflict(why),
     })?;

@@ -53,7 +53,7 @@ fn van_taken(err: DieselError, row: &TechnicianRow) -> AppError {
         (DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info), Some(van))
             if info.constraint_name() == Some("technicians_van") =>
         {
-            AppError::conflict(format!(
+            AppError::duplicate(format!(
                 "warehouse {van} is already the van of another technician"
             ))
         }
@@ -131,7 +131,7 @@ pub fn write(
 pub fn delete(conn: &mut PgConnection, id: TechnicianId) -> AppResult<()> {
     let n = match diesel::delete(technicians::table.find(id)).execute(conn) {
         Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info)) => {
-            return Err(AppError::conflict(format!(
+            return Err(AppError::referenced(format!(
                 "technician {id} is still referenced by API keys or other records ({}); \
                  set `active` to false to retire them instead",
                 info.details().unwrap_or_else(|| info.message())

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::model::{Draft, Part, PartPatch, PartRecord, Supplier, SupplierRow, Validated};
 use crate::db::sql::{contains_pattern, lower};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictKind};
 use crate::ids::{ModelId, PartId};
 use crate::schema::{equipment_models, part_models, part_suppliers, parts};
 use crate::validate::check_version;
@@ -158,7 +158,11 @@ pub fn delete(conn: &mut PgConnection, id: PartId) -> AppResult<()> {
     let n = diesel::delete(parts::table.find(id))
         .execute(conn)
         .map_err(|e| match AppError::from(e) {
-            AppError::Conflict { detail, .. } => AppError::conflict(format!(
+            AppError::Conflict {
+                kind: ConflictKind::Referenced,
+                detail,
+                ..
+            } => AppError::referenced(format!(
                 "part {id} has stock balances or history: set `active` to false instead ({detail})"
             )),
             other => other,

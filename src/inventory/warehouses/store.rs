@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::model::{Draft, Warehouse, WarehouseKind, WarehousePatch, WarehouseRow};
 use crate::db::sql::{contains_pattern, lower};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictKind};
 use crate::ids::{SiteId, WarehouseId};
 use crate::schema::{sites, technicians, warehouses};
 use crate::validate::check_version;
@@ -116,7 +116,11 @@ pub fn delete(conn: &mut PgConnection, id: WarehouseId) -> AppResult<()> {
     let n = diesel::delete(warehouses::table.find(id))
         .execute(conn)
         .map_err(|e| match AppError::from(e) {
-            AppError::Conflict { detail, .. } => AppError::conflict(format!(
+            AppError::Conflict {
+                kind: ConflictKind::Referenced,
+                detail,
+                ..
+            } => AppError::referenced(format!(
                 "warehouse {id} still holds stock history, serves sites or is a van: \
                  set `active` to false instead ({detail})"
             )),
