@@ -97,7 +97,10 @@ fn conflict() -> (String, RefOr<Response>) {
             }
             (
                 slug.to_owned(),
-                ExampleBuilder::new().summary(title).value(Some(value)).build(),
+                ExampleBuilder::new()
+                    .summary(title)
+                    .value(Some(value))
+                    .build(),
             )
         });
     let response = ResponseBuilder::new()

@@ -5,8 +5,8 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::assets::base;
 use crate::inventory_support::{part, receive, warehouse};
+use crate::support::Base;
 use crate::support::{assert_problem, TestApp};
 
 fn id(v: &Value) -> String {
@@ -72,7 +72,7 @@ fn by_name<'a>(list: &'a [Value], name: &str) -> &'a Value {
 #[actix_web::test]
 async fn technicians_are_ranked_by_skills_location_workload_and_van_with_reasons() {
     let app = TestApp::start().await;
-    let b = base(&app).await; // Plant (top level) → Hall
+    let b = Base::new(&app).await; // Plant (top level) → Hall
     let depot = id(&app
         .create(
             "/api/v1/sites",
@@ -204,7 +204,7 @@ async fn sibling_asset(app: &TestApp, asset: &str) -> String {
 #[actix_web::test]
 async fn only_active_available_technicians_are_suggested() {
     let app = TestApp::start().await;
-    let b = base(&app).await;
+    let b = Base::new(&app).await;
     let asset = asset(&app, &b.hall, &["hydraulics"]).await;
     let t = id(&ticket(&app, &asset, json!({})).await);
     technician(&app, json!({"name": "Ana", "skills": ["hydraulics"]})).await;
@@ -246,7 +246,7 @@ async fn only_active_available_technicians_are_suggested() {
 #[actix_web::test]
 async fn every_role_reads_suggestions_and_an_unknown_ticket_is_404() {
     let app = TestApp::start().await;
-    let b = base(&app).await;
+    let b = Base::new(&app).await;
     let asset = asset(&app, &b.hall, &[]).await;
     let t = id(&ticket(&app, &asset, json!({})).await);
     let tech = technician(&app, json!({"name": "Ana"})).await;
@@ -275,7 +275,7 @@ async fn every_role_reads_suggestions_and_an_unknown_ticket_is_404() {
 #[actix_web::test]
 async fn with_auto_assign_a_new_ticket_goes_to_the_best_fully_skilled_technician() {
     let app = TestApp::start_with(&[("MAINSPRING_AUTO_ASSIGN", "true")]).await;
-    let b = base(&app).await;
+    let b = Base::new(&app).await;
     let asset = asset(&app, &b.hall, &["hydraulics", "electrical"]).await;
     // Ana scores higher (at the site) but lacks a skill; Ben has both
     technician(

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::maintenance_support::*;
-use crate::support::{assert_problem, TestApp, ADMIN_KEY};
+use crate::support::{all_pages, assert_problem, Fleet, TestApp, ADMIN_KEY};
 
 fn items(v: &Value) -> &Vec<Value> {
     v["items"].as_array().unwrap()
@@ -21,7 +21,7 @@ fn at(v: &Value) -> DateTime<Utc> {
 #[actix_web::test]
 async fn the_forecast_covers_kits_cumulatively_in_due_order_and_sums_the_demand() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let filter = stocked_part(&app, "FLT-1", &f.store, "5").await;
     // the first of every month at 09:00, for both assets: two filters each time
     let p = plan(
@@ -84,21 +84,11 @@ async fn the_forecast_covers_kits_cumulatively_in_due_order_and_sums_the_demand(
     assert_eq!(none["demand"], json!([]));
 
     // pages in due order, cursors carrying on where the last page ended
-    let mut seen = Vec::new();
-    let mut path = "/api/v1/schedule?limit=3".to_owned();
-    loop {
-        let (status, page) = app.get(&path).await;
-        assert_eq!(status, 200, "{page}");
-        seen.extend(
-            items(&page)
-                .iter()
-                .map(|o| (o["due_at"].clone(), o["asset_id"].clone())),
-        );
-        match page["next_cursor"].as_str() {
-            Some(c) => path = format!("/api/v1/schedule?limit=3&cursor={c}"),
-            None => break,
-        }
-    }
+    let seen: Vec<(Value, Value)> = all_pages(&app, ADMIN_KEY, "/api/v1/schedule", 3)
+        .await
+        .iter()
+        .map(|o| (o["due_at"].clone(), o["asset_id"].clone()))
+        .collect();
     let all: Vec<(Value, Value)> = list
         .iter()
         .map(|o| (o["due_at"].clone(), o["asset_id"].clone()))
@@ -109,7 +99,7 @@ async fn the_forecast_covers_kits_cumulatively_in_due_order_and_sums_the_demand(
 #[actix_web::test]
 async fn occurrences_with_tickets_opened_ahead_show_them_and_their_reservations() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let filter = stocked_part(&app, "FLT-1", &f.store, "3").await;
     let p = plan(
         &app,
@@ -143,7 +133,7 @@ async fn occurrences_with_tickets_opened_ahead_show_them_and_their_reservations(
 #[actix_web::test]
 async fn meter_plans_are_projected_from_the_last_30_days_of_usage() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let asset = &f.assets[0];
     let now = Utc::now();
     // 10 h a day over the last 10 days
@@ -243,7 +233,7 @@ fn events(body: &str) -> Vec<(String, String, String)> {
 #[actix_web::test]
 async fn the_calendar_feed_is_valid_icalendar_with_stable_uids_and_revocable_tokens() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     plan(
         &app,
         json!({"title": "Monthly", "model_id": f.model, "calendar": {"cron": "0 9 1 * *"}, "estimated_minutes": 90}),

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::TestApp;
+use crate::support::{AssetBuilder, Base, TestApp, TicketBuilder};
 
 pub async fn warehouse(app: &TestApp, code: &str) -> String {
     app.create(
@@ -40,25 +40,15 @@ pub async fn ticket(app: &TestApp) -> String {
     let asset = match assets["items"][0]["id"].as_str() {
         Some(a) => a.to_owned(),
         None => {
-            let base = crate::assets::base(app).await;
-            app.create(
-                "/api/v1/assets",
-                json!({"model_id": base.model, "serial_number": "FIX-1", "site_id": base.hall}),
-            )
-            .await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
+            let base = Base::new(app).await;
+            AssetBuilder::new(&base)
+                .serial("FIX-1")
+                .create(app)
+                .await
+                .id
         }
     };
-    app.create(
-        "/api/v1/tickets",
-        json!({"asset_id": asset, "kind": "corrective", "title": "Fixture ticket"}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    TicketBuilder::on(&asset).create(app).await
 }
 
 /// The balance's (on_hand, reserved, available) as strings.

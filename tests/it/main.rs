@@ -21,6 +21,7 @@ mod meter_readings;
 mod openapi;
 mod ops;
 mod parts;
+mod roles;
 mod rules_api;
 mod rules_concurrency;
 mod rules_mqtt;

@@ -3,51 +3,10 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use mainspring::maintenance::scheduler::{self, Options, Report};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::assets::base;
-use crate::inventory_support::{part, receive, warehouse};
+use crate::inventory_support::{part, receive};
 use crate::support::TestApp;
-
-pub struct Fleet {
-    pub model: String,
-    pub store: String,
-    /// Two assets of `model`, the first with a `runtime_h` meter.
-    pub assets: Vec<String>,
-}
-
-pub async fn fleet(app: &TestApp) -> Fleet {
-    let b = base(app).await;
-    let store = warehouse(app, "CENTRAL").await;
-    let (status, body) = app
-        .patch(
-            &format!("/api/v1/sites/{}", b.hall),
-            json!({"serving_warehouse_id": store}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let mut assets = Vec::new();
-    for (serial, meters) in [
-        (
-            "PM-1",
-            json!([{"name": "runtime_h", "unit": "h", "value": 0}]),
-        ),
-        ("PM-2", json!([])),
-    ] {
-        let a = app
-            .create(
-                "/api/v1/assets",
-                json!({"model_id": b.model, "serial_number": serial, "site_id": b.hall, "meters": meters}),
-            )
-            .await;
-        assets.push(a["id"].as_str().unwrap().to_owned());
-    }
-    Fleet {
-        model: b.model,
-        store,
-        assets,
-    }
-}
 
 /// A part with `qty` received into `store`.
 pub async fn stocked_part(app: &TestApp, sku: &str, store: &str, qty: &str) -> String {

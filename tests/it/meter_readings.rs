@@ -4,11 +4,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::assets::base;
+use crate::support::Base;
 use crate::support::{assert_problem, problem_fields, TestApp};
 
 async fn asset_with_meter(app: &TestApp) -> String {
-    let b = base(app).await;
+    let b = Base::new(app).await;
     app.create(
         "/api/v1/assets",
         json!({"model_id": b.model, "serial_number": "SN-1", "site_id": b.hall,

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::assets::model;
+use crate::support::base::model;
 use crate::support::{assert_problem, problem_fields, TestApp};
 
 #[actix_web::test]

@@ -13,12 +13,12 @@ use mainspring::tickets::Priority;
 use serde_json::json;
 
 use crate::rules_support::*;
-use crate::support::TestApp;
+use crate::support::{Fleet, TestApp};
 
 #[actix_web::test]
 async fn instances_evaluating_the_same_rule_and_asset_at_once_open_one_ticket() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(&app, &f, json!({"duration_s": 0, "allowed_lateness_s": 5})).await;
     // eight devices on the one asset, all breaching at once, each through its own instance
     let mut devices: Vec<DeviceRecordId> = vec![f.device];
@@ -71,7 +71,7 @@ fn opening(rule: RuleId, asset: AssetId) -> Opening {
 #[actix_web::test]
 async fn the_database_alone_refuses_a_second_open_ticket_per_rule_and_asset() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let rule: RuleId = id(&hot_rule(&app, &f, json!({})).await);
     // bypassing the rule state's lock: eight transactions open at the same instant and
     // hold their insert until all have tried
@@ -124,7 +124,7 @@ async fn the_database_alone_refuses_a_second_open_ticket_per_rule_and_asset() {
 #[actix_web::test]
 async fn batches_over_the_same_pairs_in_any_order_do_not_deadlock() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     for metric in ["temperature_c", "pressure_bar", "vibration_mm_s"] {
         app.create(
             "/api/v1/rules",
@@ -185,7 +185,7 @@ async fn batches_over_the_same_pairs_in_any_order_do_not_deadlock() {
 #[actix_web::test]
 async fn every_instance_handling_the_same_last_will_opens_one_ticket() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     app.create(
         "/api/v1/rules",
         json!({"name": "Offline", "model_id": f.model, "kind": "no_data"}),
@@ -219,7 +219,7 @@ async fn every_instance_handling_the_same_last_will_opens_one_ticket() {
 #[actix_web::test]
 async fn instances_checking_silence_at_once_open_one_ticket() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     app.create(
         "/api/v1/rules",
         json!({"name": "Silent", "asset_id": f.asset, "kind": "no_data", "silence_s": 10}),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::rules_support::*;
-use crate::support::TestApp;
+use crate::support::{Fleet, TestApp};
 
 /// What ingest does when a device's data arrives: its last-seen time moves.
 fn seen(app: &TestApp, device: mainspring::ids::DeviceRecordId, at: chrono::DateTime<Utc>) {
@@ -22,7 +22,7 @@ fn seen(app: &TestApp, device: mainspring::ids::DeviceRecordId, at: chrono::Date
 #[actix_web::test]
 async fn a_silent_device_opens_one_offline_ticket_and_clears_when_it_reports_again() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let rule = app
         .create(
             "/api/v1/rules",
@@ -81,7 +81,7 @@ async fn a_silent_device_opens_one_offline_ticket_and_clears_when_it_reports_aga
 #[actix_web::test]
 async fn a_rule_gives_devices_its_silence_before_counting_them_silent() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     // the device never sent anything, but the rule is new
     app.create(
         "/api/v1/rules",
@@ -100,7 +100,7 @@ async fn a_rule_gives_devices_its_silence_before_counting_them_silent() {
 #[actix_web::test]
 async fn a_last_will_opens_an_offline_ticket_once_and_online_clears_it() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     app.create(
         "/api/v1/rules",
         json!({"name": "Offline", "asset_id": f.asset, "kind": "no_data"}),
@@ -138,7 +138,7 @@ async fn a_last_will_opens_an_offline_ticket_once_and_online_clears_it() {
 #[actix_web::test]
 async fn status_without_a_rule_watching_it_changes_nothing() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     // silence only: status messages are not this rule's business
     app.create(
         "/api/v1/rules",
@@ -159,7 +159,7 @@ async fn status_without_a_rule_watching_it_changes_nothing() {
 #[actix_web::test]
 async fn an_offline_device_that_also_goes_silent_is_one_problem() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     app.create(
         "/api/v1/rules",
         json!({"name": "No data", "asset_id": f.asset, "kind": "no_data", "silence_s": 60}),

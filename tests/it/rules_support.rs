@@ -8,15 +8,7 @@ use mainspring::ids::{AssetId, DeviceRecordId};
 use mainspring::rules::Reading;
 use serde_json::{json, Value};
 
-use crate::assets::base;
-use crate::support::TestApp;
-
-pub struct Fleet {
-    pub model: String,
-    pub hall: String,
-    pub asset: AssetId,
-    pub device: DeviceRecordId,
-}
+use crate::support::{Fleet, TestApp};
 
 /// Device time of the tests: second `s` after a fixed instant.
 pub fn t(s: i64) -> DateTime<Utc> {
@@ -50,17 +42,6 @@ pub async fn asset_with_device(
         )
         .await;
     (id(&asset), id(&device))
-}
-
-pub async fn fleet(app: &TestApp) -> Fleet {
-    let b = base(app).await;
-    let (asset, device) = asset_with_device(app, &b.model, &b.hall, "SN-1").await;
-    Fleet {
-        model: b.model,
-        hall: b.hall,
-        asset,
-        device,
-    }
 }
 
 /// `> 80` on `temperature_c` of the fleet's asset, clearing at 75, plus `extra`.

@@ -8,12 +8,12 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::rules_support::*;
-use crate::support::TestApp;
+use crate::support::{Fleet, TestApp};
 
 #[actix_web::test]
 async fn a_60_second_breach_opens_exactly_one_ticket_from_the_rule() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let rule = hot_rule(
         &app,
         &f,
@@ -69,7 +69,7 @@ async fn a_60_second_breach_opens_exactly_one_ticket_from_the_rule() {
 #[actix_web::test]
 async fn further_breaches_add_occurrences_and_clearing_is_an_event() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(&app, &f, json!({"duration_s": 60})).await;
     let mut conn = app.conn();
     for start in [0, 1000, 2000] {
@@ -100,7 +100,7 @@ async fn further_breaches_add_occurrences_and_clearing_is_an_event() {
 #[actix_web::test]
 async fn a_breach_after_resolution_reopens_the_ticket_as_a_recurrence() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(&app, &f, json!({})).await;
     let tech = app
         .create("/api/v1/technicians", json!({"name": "Ana"}))
@@ -138,7 +138,7 @@ async fn a_breach_after_resolution_reopens_the_ticket_as_a_recurrence() {
 #[actix_web::test]
 async fn a_resolved_ticket_without_assignee_reopens_to_open() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(&app, &f, json!({"duration_s": 0, "allowed_lateness_s": 0})).await;
     let tech = app
         .create("/api/v1/technicians", json!({"name": "Ana"}))
@@ -175,7 +175,7 @@ async fn a_resolved_ticket_without_assignee_reopens_to_open() {
 #[actix_web::test]
 async fn after_closing_or_cancelling_a_new_breach_opens_a_new_ticket() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(&app, &f, json!({"duration_s": 0, "allowed_lateness_s": 0})).await;
     let tech = app
         .create("/api/v1/technicians", json!({"name": "Ana"}))
@@ -260,7 +260,7 @@ async fn outcome(
 #[actix_web::test]
 async fn out_of_order_and_duplicate_readings_within_the_lateness_give_the_ordered_outcome() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let (other, other_device) = asset_with_device(&app, &f.model, &f.hall, "SN-2").await;
     // one rule on both assets through their model
     app.create(
@@ -328,7 +328,7 @@ async fn out_of_order_and_duplicate_readings_within_the_lateness_give_the_ordere
 #[actix_web::test]
 async fn readings_later_than_the_lateness_do_not_change_the_rule_state() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(&app, &f, json!({"duration_s": 0, "allowed_lateness_s": 30})).await;
     let mut conn = app.conn();
     feed(&mut conn, &temps(f.asset, f.device, &[(100, 50.0)]));
@@ -353,7 +353,7 @@ async fn readings_later_than_the_lateness_do_not_change_the_rule_state() {
 #[actix_web::test]
 async fn rule_state_survives_a_restart() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(&app, &f, json!({"duration_s": 60})).await;
     let points = breach_from(0);
     {
@@ -373,7 +373,7 @@ async fn rule_state_survives_a_restart() {
 #[actix_web::test]
 async fn a_device_that_stops_sending_gets_its_ticket_from_the_idle_flush() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(
         &app,
         &f,
@@ -404,7 +404,7 @@ async fn a_device_that_stops_sending_gets_its_ticket_from_the_idle_flush() {
 #[actix_web::test]
 async fn the_asset_status_follows_the_rule_and_is_restored_on_clear() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(
         &app,
         &f,
@@ -444,7 +444,7 @@ async fn the_asset_status_follows_the_rule_and_is_restored_on_clear() {
 #[actix_web::test]
 async fn a_model_rule_covers_an_asset_added_later_and_inactive_rules_do_nothing() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let rule = app
         .create(
             "/api/v1/rules",
@@ -473,7 +473,7 @@ async fn a_model_rule_covers_an_asset_added_later_and_inactive_rules_do_nothing(
 #[actix_web::test]
 async fn readings_no_rule_watches_leave_no_state_behind() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     hot_rule(&app, &f, json!({})).await;
     let mut conn = app.conn();
     let other_metric = mainspring::rules::Reading {

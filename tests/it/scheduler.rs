@@ -9,12 +9,12 @@ use diesel::RunQueryDsl;
 use serde_json::json;
 
 use crate::maintenance_support::*;
-use crate::support::TestApp;
+use crate::support::{Fleet, TestApp};
 
 #[actix_web::test]
 async fn a_daily_nine_oclock_plan_opens_at_nine_local_across_daylight_saving() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let p = plan(
         &app,
         json!({"title": "Daily check", "asset_id": f.assets[0], "calendar": {"cron": "0 9 * * *"},
@@ -77,7 +77,7 @@ async fn a_daily_nine_oclock_plan_opens_at_nine_local_across_daylight_saving() {
 #[actix_web::test]
 async fn a_local_time_that_does_not_exist_fires_once_at_the_next_valid_minute() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let p = plan(
         &app,
         json!({"title": "Night flush", "asset_id": f.assets[0], "calendar": {"cron": "30 2 * * *"},
@@ -107,7 +107,7 @@ async fn a_local_time_that_does_not_exist_fires_once_at_the_next_valid_minute() 
 #[actix_web::test]
 async fn a_scheduler_stopped_for_three_occurrences_opens_one_late_ticket_per_plan_and_asset() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let p = plan(
         &app,
         json!({"title": "Daily check", "model_id": f.model, "calendar": {"cron": "0 9 * * *"},
@@ -140,7 +140,7 @@ async fn a_scheduler_stopped_for_three_occurrences_opens_one_late_ticket_per_pla
 #[actix_web::test]
 async fn two_scheduler_instances_open_exactly_one_ticket_per_occurrence() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let p = plan(
         &app,
         json!({"title": "Hourly check", "model_id": f.model, "calendar": {"cron": "0 * * * *"},
@@ -211,7 +211,7 @@ async fn two_scheduler_instances_open_exactly_one_ticket_per_occurrence() {
 #[actix_web::test]
 async fn a_failing_plan_and_asset_is_logged_and_the_others_still_get_their_tickets() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let p = plan(
         &app,
         json!({"title": "Daily check", "model_id": f.model, "calendar": {"cron": "0 9 * * *"},
@@ -247,7 +247,7 @@ async fn a_failing_plan_and_asset_is_logged_and_the_others_still_get_their_ticke
 #[actix_web::test]
 async fn a_pm_ticket_opens_with_the_checklist_the_kit_reserved_and_the_dispatch_policy() {
     let app = TestApp::start_with(&[]).await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let filter = stocked_part(&app, "FLT-1", &f.store, "1").await;
     let belt = stocked_part(&app, "BLT-1", &f.store, "5").await;
     let p = plan(
@@ -333,7 +333,7 @@ async fn a_pm_ticket_opens_with_the_checklist_the_kit_reserved_and_the_dispatch_
 #[actix_web::test]
 async fn pm_tickets_follow_the_dispatch_policy_when_it_is_on() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let tech = app
         .create(
             "/api/v1/technicians",
@@ -386,7 +386,7 @@ async fn readings(app: &TestApp, asset: &str, values: &[(i64, f64)], base: chron
 #[actix_web::test]
 async fn a_meter_plan_fires_at_the_right_reading_across_a_reset_and_out_of_order_readings() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let asset = &f.assets[0];
     let p = plan(
         &app,
@@ -441,7 +441,7 @@ async fn a_meter_plan_fires_at_the_right_reading_across_a_reset_and_out_of_order
 #[actix_web::test]
 async fn a_plan_with_both_triggers_opens_one_ticket_for_whichever_comes_first() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let asset = &f.assets[0];
     let now = Utc::now();
     let p = plan(
@@ -468,7 +468,7 @@ async fn a_plan_with_both_triggers_opens_one_ticket_for_whichever_comes_first() 
 #[actix_web::test]
 async fn the_periodic_tick_runs_the_scheduler_on_its_own() {
     let app = TestApp::start().await;
-    let f = fleet(&app).await;
+    let f = Fleet::new(&app).await;
     let p = plan(
         &app,
         json!({"title": "Daily", "asset_id": f.assets[0], "calendar": {"cron": "0 9 * * *"}, "lead_days": 2}),

@@ -217,31 +217,6 @@ async fn sites_round_trip_through_csv_with_parents_in_the_same_file() {
 }
 
 #[actix_web::test]
-async fn site_writes_need_the_planner_role() {
-    let app = TestApp::start().await;
-    let tech_view = app.key("warehouse", None).await;
-    let (s, v) = app
-        .call_as(
-            &tech_view,
-            Method::POST,
-            "/api/v1/sites",
-            Some(json!({"name": "X", "time_zone": "UTC"})),
-        )
-        .await;
-    assert_problem(s, &v, 403);
-    let (s, _) = app
-        .call_as(&tech_view, Method::GET, "/api/v1/sites", None)
-        .await;
-    assert_eq!(s, 200);
-    let res = app
-        .request(Method::GET, "/api/v1/sites", None)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-}
-
-#[actix_web::test]
 async fn a_serving_warehouse_is_set_inherited_by_new_sub_sites_changed_and_cleared() {
     let app = TestApp::start().await;
     let north = warehouse(&app, "NORTH").await;

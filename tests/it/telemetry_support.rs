@@ -8,13 +8,13 @@ use diesel::sql_types::{BigInt, Double, Text, Timestamptz};
 use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, QoS};
 use serde_json::json;
 
-use crate::assets::base;
+use crate::support::Base;
 use crate::support::TestApp;
 
 /// Register `n` devices `dev-0`.. on one asset each (with a `runtime_h` meter); returns
 /// (device_id, asset id).
 pub async fn devices(app: &TestApp, n: usize) -> Vec<(String, String)> {
-    let b = base(app).await;
+    let b = Base::new(app).await;
     let mut out = Vec::new();
     for i in 0..n {
         let asset = app

@@ -5,8 +5,8 @@ use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::assets::base;
 use crate::inventory_support::{level, part, receive, warehouse};
+use crate::support::Base;
 use crate::support::{assert_problem, problem_fields, TestApp};
 
 const STATES: [&str; 7] = [
@@ -27,7 +27,7 @@ struct Fixture {
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
-    let b = base(app).await;
+    let b = Base::new(app).await;
     let asset = app
         .create(
             "/api/v1/assets",

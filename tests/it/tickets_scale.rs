@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
-use crate::assets::base;
+use crate::support::Base;
 use crate::support::TestApp;
 
 #[derive(QueryableByName)]
@@ -29,7 +29,7 @@ fn plan(conn: &mut PgConnection, sql: &str) -> String {
 #[actix_web::test]
 async fn the_ticket_lists_typical_queries_use_indexes_at_scale() {
     let app = TestApp::start().await;
-    let b = base(&app).await;
+    let b = Base::new(&app).await;
     let asset = app
         .create(
             "/api/v1/assets",

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::assets::base;
+use crate::support::Base;
 use crate::support::{assert_problem, problem_fields, TestApp};
 
 /// An asset to open tickets on.
 async fn asset(app: &TestApp) -> String {
-    let b = base(app).await;
+    let b = Base::new(app).await;
     app.create(
         "/api/v1/assets",
         json!({"model_id": b.model, "serial_number": "SN-1", "site_id": b.hall}),

@@ -1,168 +1,16 @@
-//! The test harness: a real PostgreSQL (`DATABASE_URL` when given, otherwise a private
-//! cluster started from the system's binaries and removed afterwards), a migrated
-//! template database, and per test a fresh database cloned from it with a real HTTP
-//! server on a free port, so tests run in parallel and never share state. A real MQTT
-//! broker the same way (`MQTT_URL`, else a private Mosquitto); tests running ingest
-//! get their own topic prefix and client id on it.
+//! [`TestApp`]: a real HTTP server on a fresh database of its own (cloned from the
+//! migrated template), optionally with telemetry ingest from the test broker under its
+//! own topic prefix, so tests run in parallel and never share state.
 
-use std::sync::OnceLock;
-
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, PgConnection};
 use mainspring::config::{Config, Sources};
-use mainspring::db::{embedded::Cluster, Db};
-use mainspring::mqtt::broker::Broker;
+use mainspring::db::Db;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use super::database::{broker_url, drop_database, fresh_database};
+
 pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef";
-
-struct Server {
-    /// A URL to a maintenance database where databases can be created.
-    admin_url: String,
-    template: String,
-    _cluster: Option<Cluster>,
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    // replace the path of a postgres:// URL, keeping the query string
-    let (base, query) = url
-        .split_once('?')
-        .map(|(b, q)| (b, Some(q)))
-        .unwrap_or((url, None));
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-fn server() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let (admin_url, cluster) =
-            match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
-                Some(url) => (url, None),
-                None => {
-                    let cluster =
-                        Cluster::start_ephemeral("test").expect("start a private PostgreSQL");
-                    (cluster.url("postgres"), Some(cluster))
-                }
-            };
-        let template = format!(
-            "ms_tpl_{}_{}",
-            std::process::id(),
-            uuid::Uuid::now_v7().simple()
-        );
-        let mut conn = PgConnection::establish(&admin_url).expect("connect to PostgreSQL");
-        diesel::sql_query(format!("CREATE DATABASE {template}"))
-            .execute(&mut conn)
-            .expect("create template");
-        mainspring::db::migrate(&with_database(&admin_url, &template))
-            .expect("migrate the template");
-        if cluster.is_none() {
-            // an external server outlives us: remove the template when the process ends
-            schedule_drop_at_exit(&admin_url, &template);
-        }
-        Server {
-            admin_url,
-            template,
-            _cluster: cluster,
-        }
-    })
-}
-
-fn schedule_drop_at_exit(admin_url: &str, template: &str) {
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-         psql '{admin_url}' -qc 'DROP DATABASE IF EXISTS {template} WITH (FORCE)' >/dev/null 2>&1",
-        pid = std::process::id()
-    );
-    let _ = std::process::Command::new("setsid")
-        .args(["sh", "-c", &script])
-        .spawn();
-}
-
-/// The shared broker's URL: `MQTT_URL` when set, else a private Mosquitto started once.
-pub fn broker_url() -> String {
-    static BROKER: OnceLock<(String, Option<Broker>)> = OnceLock::new();
-    BROKER
-        .get_or_init(
-            || match std::env::var("MQTT_URL").ok().filter(|u| !u.is_empty()) {
-                Some(url) => (url, None),
-                None => {
-                    let broker =
-                        Broker::start_ephemeral("test").expect("start a private Mosquitto");
-                    (broker.url(), Some(broker))
-                }
-            },
-        )
-        .0
-        .clone()
-}
-
-/// A URL to the maintenance database of the test PostgreSQL (as a superuser).
-pub fn admin_url() -> String {
-    server().admin_url.clone()
-}
-
-/// `url` with another user and password (`postgres://user:pass@host:port/db`).
-pub fn with_user(url: &str, user: &str, password: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let hostpath = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
-    format!("postgres://{user}:{password}@{hostpath}")
-}
-
-/// A fresh database cloned from the migrated template; returns its URL.
-pub async fn fresh_database() -> (String, String) {
-    let srv = server();
-    let database = format!("ms_t_{}", uuid::Uuid::now_v7().simple());
-    {
-        let (admin_url, template, database) = (
-            srv.admin_url.clone(),
-            srv.template.clone(),
-            database.clone(),
-        );
-        tokio::task::spawn_blocking(move || {
-            let mut conn = PgConnection::establish(&admin_url).expect("connect");
-            let mut attempt = 0;
-            loop {
-                match diesel::sql_query(format!("CREATE DATABASE {database} TEMPLATE {template}"))
-                    .execute(&mut conn)
-                {
-                    Ok(_) => break,
-                    Err(e) if attempt < 20 => {
-                        attempt += 1;
-                        eprintln!("retrying CREATE DATABASE: {e}");
-                        std::thread::sleep(std::time::Duration::from_millis(100));
-                    }
-                    Err(e) => panic!("cannot create the test database: {e}"),
-                }
-            }
-        })
-        .await
-        .unwrap();
-    }
-    (with_database(&srv.admin_url, &database), database)
-}
-
-/// Drop a database made by [`fresh_database`] (connections are closed by force).
-pub fn drop_database(database: &str) {
-    let admin_url = server().admin_url.clone();
-    let database = database.to_owned();
-    let _ = std::thread::spawn(move || {
-        if let Ok(mut conn) = PgConnection::establish(&admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                .execute(&mut conn);
-        }
-    })
-    .join();
-}
 
 /// A running server on its own database.
 pub struct TestApp {
@@ -401,31 +249,4 @@ impl Drop for TestApp {
         // a separate thread: drop may run inside the async runtime
         drop_database(&self.database);
     }
-}
-
-/// Assert a problem+json error with `status`, returning its body.
-pub fn assert_problem(status: StatusCode, body: &Value, expected: u16) -> &Value {
-    assert_eq!(status.as_u16(), expected, "unexpected status; body: {body}");
-    assert_eq!(
-        body["status"].as_u64(),
-        Some(u64::from(expected)),
-        "problem body: {body}"
-    );
-    assert!(
-        body["type"].as_str().is_some() && body["title"].as_str().is_some(),
-        "problem body: {body}"
-    );
-    body
-}
-
-/// The fields named by a validation problem.
-pub fn problem_fields(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
